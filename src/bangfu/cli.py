@@ -1,0 +1,24 @@
+"""The ``bangfu`` console script: Django's management commands with the project's settings.
+
+``bangfu load-regions`` runs the ``load_regions`` command: hyphenated names are the public spelling
+(DESIGN.md §6), underscores the module names.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bangfu.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and not args[1].startswith("-"):
+        args[1] = args[1].replace("-", "_")
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

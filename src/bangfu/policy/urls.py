@@ -1,0 +1,6 @@
+"""URLs of the policy app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "policy"
+urlpatterns: list = []

@@ -1,0 +1,66 @@
+"""Statistical division codes (统计用区划代码): 12 digits, 省2 市2 县2 乡3 村3.
+
+Pure functions on codes, shared by the model, the scoping mechanism and the loaders.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CODE_LENGTH = 12
+
+
+class Level(models.IntegerChoices):
+    PROVINCE = 1, _("省")
+    CITY = 2, _("市")
+    COUNTY = 3, _("县")
+    TOWN = 4, _("乡镇")
+    VILLAGE = 5, _("村")
+
+
+# Significant digits of a code at each level: the scope prefix of a region of that level.
+PREFIX_LENGTH = {Level.PROVINCE: 2, Level.CITY: 4, Level.COUNTY: 6, Level.TOWN: 9, Level.VILLAGE: 12}
+
+
+def is_valid_code(code: str) -> bool:
+    return len(code) == CODE_LENGTH and code.isascii() and code.isdigit()
+
+
+def level_of(code: str) -> Level:
+    """Derive the level from the trailing zeros of a full 12-digit code."""
+    if not is_valid_code(code):
+        raise ValueError(f"区划代码必须是12位数字：{code!r}")
+    for level in (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWN):
+        if code[PREFIX_LENGTH[level] :] == "0" * (CODE_LENGTH - PREFIX_LENGTH[level]):
+            return level
+    return Level.VILLAGE
+
+
+def prefix_of(code: str) -> str:
+    """The scope prefix of a full code: 610902000000 (county) -> 610902."""
+    return code[: PREFIX_LENGTH[level_of(code)]]
+
+
+def full_code(prefix: str) -> str:
+    """Pad a prefix back to 12 digits: 6109 -> 610900000000."""
+    return prefix.ljust(CODE_LENGTH, "0")
+
+
+def parent_code(code: str) -> str | None:
+    level = level_of(code)
+    if level == Level.PROVINCE:
+        return None
+    return full_code(code[: PREFIX_LENGTH[Level(level - 1)]])
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str]:
+    """Half-open string range [lo, hi) holding every code that starts with ``prefix``.
+
+    ``code >= lo AND code < hi`` is served by a plain B-tree index on PostgreSQL and SQLite, unlike
+    ``LIKE 'prefix%'`` under a non-C collation or ``substr(code, …) = prefix``.
+    """
+    if not prefix or not prefix.isdigit():
+        raise ValueError(f"范围前缀必须是数字：{prefix!r}")
+    # Digits are contiguous in ASCII; ':' sorts right after '9', so "69" -> "6:" is still a correct bound.
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)

@@ -1,0 +1,76 @@
+"""Region scope, enforced in one place (DESIGN.md §4.1).
+
+Every scoped row carries a ``region_code``; a user's scope is one or more code prefixes (and, for sector
+departments, a sector). ``Model.objects.visible_to(user)`` is the only filter views and API endpoints use;
+``get_for_user`` turns "not visible" into 404 so that another region's rows do not even reveal they exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from bangfu.regions.codes import prefix_bounds
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedUser(Protocol):
+    """What the scoping mechanism needs from a user (``accounts.User`` provides it)."""
+
+    is_authenticated: bool
+
+    def scope_prefixes(self) -> list[str]: ...
+
+    def scope_sector(self) -> str | None: ...
+
+    def reads_business_data(self) -> bool: ...
+
+
+def scope_q(field: str, prefixes: list[str]) -> Q:
+    """``field`` within any of ``prefixes`` as range predicates (index-friendly); empty list -> nothing."""
+    q = Q(pk__in=[])
+    for prefix in prefixes:
+        lo, hi = prefix_bounds(prefix)
+        q |= Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+    return q
+
+
+class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
+    """QuerySet base for every model whose rows belong to a region.
+
+    Subclasses name the code field (``region_field``) and, where rows belong to a sector department,
+    the sector field (``sector_field``).
+    """
+
+    region_field: str = "region_code"
+    sector_field: str | None = None
+
+    def visible_to(self, user: ScopedUser | AnonymousUser | Any) -> ScopedQuerySet[_M]:
+        if not getattr(user, "is_authenticated", False) or not user.reads_business_data():
+            return self.none()
+        qs = self.filter(scope_q(self.region_field, user.scope_prefixes()))
+        sector = user.scope_sector()
+        if sector and self.sector_field:
+            qs = qs.filter(**{self.sector_field: sector})
+        return qs
+
+    def within(self, prefix: str) -> ScopedQuerySet[_M]:
+        """Rows under one region prefix (a filter the user picked, applied after ``visible_to``)."""
+        return self.filter(scope_q(self.region_field, [prefix]))
+
+
+def get_for_user(queryset: models.QuerySet[_M], user: Any, **lookup: Any) -> _M:
+    """The single object matching ``lookup`` among those ``user`` may see, else 404."""
+    visible = queryset.visible_to(user)  # type: ignore[attr-defined]
+    try:
+        obj: _M = visible.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    return obj

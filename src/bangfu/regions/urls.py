@@ -1,0 +1,6 @@
+"""URLs of the regions app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "regions"
+urlpatterns: list = []

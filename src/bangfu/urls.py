@@ -1,0 +1,20 @@
+"""Root URL configuration: one include per app, the API under /api/v1/."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from bangfu.api import api
+
+urlpatterns = [
+    path("", include("bangfu.core.urls")),
+    path("accounts/", include("bangfu.accounts.urls")),
+    path("regions/", include("bangfu.regions.urls")),
+    path("audit/", include("bangfu.audit.urls")),
+    path("policy/", include("bangfu.policy.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "bangfu.core.views.permission_denied"
+handler404 = "bangfu.core.views.page_not_found"
+handler500 = "bangfu.core.views.server_error"

@@ -1,0 +1,46 @@
+"""``bangfu rotate-keys [--batch-size N] [--reindex]``: re-encrypt personal data under the current key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from bangfu.core import crypto
+from bangfu.core.keyrotation import rebuild_blind_indexes, rotate_keys
+
+
+class Command(BaseCommand):
+    help = "用当前密钥重新加密所有个人信息字段（见 docs/key-management.md）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch-size", type=int, default=1000, help="每批处理的行数（默认1000）")
+        parser.add_argument(
+            "--reindex",
+            action="store_true",
+            help="更换盲索引密钥后使用：用当前盲索引密钥重算所有 <字段>_index 列",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        batch_size: int = options["batch_size"]
+        if batch_size < 1:
+            raise CommandError(_("--batch-size 至少为1"), returncode=2)
+        try:
+            counts = rotate_keys(batch_size=batch_size)
+        except crypto.DecryptionError as exc:
+            raise CommandError(str(exc), returncode=1) from exc
+        if not counts:
+            self.stdout.write(_("没有含加密字段的数据表，无需轮换"))
+        key_id = crypto.current_key_id()
+        for label, count in counts.items():
+            self.stdout.write(
+                _("%(model)s：%(count)d 行已改用密钥 %(key_id)s 加密")
+                % {"model": label, "count": count, "key_id": key_id}
+            )
+        if options["reindex"]:
+            for label, count in rebuild_blind_indexes(batch_size=batch_size).items():
+                self.stdout.write(
+                    _("%(model)s：%(count)d 行的盲索引已重算") % {"model": label, "count": count}
+                )
+        self.stdout.write(self.style.SUCCESS(_("密钥轮换完成")))

@@ -1,0 +1,68 @@
+"""The one place that masks personal data for screens, audit events, exports and public pages.
+
+Every function accepts ``None`` or ``""`` and returns ``""`` for them, so templates and exporters can pass a
+missing value straight through. Masking never validates: a malformed value is masked by the same rule, and a
+value too short to mask meaningfully is hidden completely rather than shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bangfu.core.idnumbers import normalize as normalize_id_number
+
+MASK = "*"
+
+
+def mask_id_number(value: str | None) -> str:
+    """``610902199001011234`` -> ``610902********1234``: the issuing region and the last four stay visible."""
+    if not value:
+        return ""
+    return _keep_ends(normalize_id_number(value), head=6, tail=4)
+
+
+def mask_phone(value: str | None) -> str:
+    """``13812345678`` -> ``138****5678``: the carrier prefix and the last four stay visible."""
+    if not value:
+        return ""
+    return _keep_ends(_compact(value), head=3, tail=4)
+
+
+def mask_name(value: str | None) -> str:
+    """A name for public notices: ``张三`` -> ``张*``, ``张三丰`` -> ``张*丰``, ``欧阳娜娜`` -> ``欧**娜``."""
+    if not value:
+        return ""
+    name = value.strip()
+    if len(name) <= 1:
+        return MASK * len(name)
+    if len(name) == 2:
+        return name[0] + MASK
+    return name[0] + MASK * (len(name) - 2) + name[-1]
+
+
+def mask_bank_account(value: str | None) -> str:
+    """``6228480012345678901`` -> ``***************8901``: only the last four stay visible."""
+    if not value:
+        return ""
+    return _keep_ends(_compact(value), head=0, tail=4)
+
+
+MASKERS: dict[str, Callable[[str | None], str]] = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "name": mask_name,
+    "bank_account": mask_bank_account,
+}
+
+
+def _compact(value: str) -> str:
+    # Phone and account numbers are often typed with spaces or dashes in groups; the groups are no secret,
+    # but keeping them would make the masked length depend on the typing style.
+    return "".join(value.split()).replace("-", "")
+
+
+def _keep_ends(value: str, *, head: int, tail: int) -> str:
+    # At least one character must be hidden, otherwise a short value would be shown in full.
+    if len(value) <= head + tail:
+        return MASK * len(value)
+    return value[:head] + MASK * (len(value) - head - tail) + value[-tail:]

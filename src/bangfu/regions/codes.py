@@ -60,7 +60,19 @@ def prefix_bounds(prefix: str) -> tuple[str, str]:
     ``code >= lo AND code < hi`` is served by a plain B-tree index on PostgreSQL and SQLite, unlike
     ``LIKE 'prefix%'`` under a non-C collation or ``substr(code, …) = prefix``.
     """
-    if not prefix or not prefix.isdigit():
+    if not prefix or not prefix.isascii() or not prefix.isdigit():
         raise ValueError(f"范围前缀必须是数字：{prefix!r}")
-    # Digits are contiguous in ASCII; ':' sorts right after '9', so "69" -> "6:" is still a correct bound.
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    # The upper bound is the prefix plus one, carried, in digits only ("6109" -> "611", "69" -> "7"): under a
+    # linguistic collation (PostgreSQL with an ICU or glibc locale) punctuation such as ':' is ignored at the
+    # first level, so "610:" would sort *before* "610900000000" and the range would be empty.
+    digits = prefix.rstrip("9")
+    if not digits:
+        # All nines: no digit string of the same length is greater; letters sort after digits in every
+        # collation, so "99" -> "99A" still bounds codes of any length from above.
+        return prefix, prefix + "A"
+    return prefix, digits[:-1] + str(int(digits[-1]) + 1)
+
+
+def is_scope_prefix(prefix: str) -> bool:
+    """A prefix of one of the level lengths (2, 4, 6, 9 or 12 digits), as a user's scope or a loader takes."""
+    return len(prefix) in PREFIX_LENGTH.values() and prefix.isascii() and prefix.isdigit()

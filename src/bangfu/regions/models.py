@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from bangfu.regions.codes import Level, level_of, prefix_of
+from bangfu.regions.codes import Level, level_of, parent_code, prefix_of
 from bangfu.regions.scoping import ScopedQuerySet
 
 
@@ -18,7 +20,12 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     objects = RegionQuerySet.as_manager()
@@ -26,7 +33,7 @@ class Region(models.Model):
     class Meta:
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
-        ordering = ["code"]
+        ordering: ClassVar[list[str]] = ["code"]
 
     def __str__(self) -> str:
         return self.name
@@ -42,8 +49,12 @@ class Region(models.Model):
 
     def ancestors(self) -> list[Region]:
         """From the province down to the parent, in one query."""
-        from bangfu.regions.codes import PREFIX_LENGTH, full_code
-
-        codes = [full_code(self.code[: PREFIX_LENGTH[Level(lv)]]) for lv in range(Level.PROVINCE, self.level)]
+        # Walk parent_code rather than one code per level: towns of a city without counties (东莞市 4419)
+        # hang directly under the city, whose county-level code would repeat the city's.
+        codes: list[str] = []
+        code = parent_code(self.code)
+        while code is not None:
+            codes.insert(0, code)
+            code = parent_code(code)
         by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
         return [by_code[c] for c in codes if c in by_code]

@@ -7,8 +7,9 @@ departments, a sector). ``Model.objects.visible_to(user)`` is the only filter vi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeGuard, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -33,6 +34,12 @@ class ScopedUser(Protocol):
     def reads_business_data(self) -> bool: ...
 
 
+def reads_business_data(user: object) -> TypeGuard[ScopedUser]:
+    """Whether ``user`` is logged in and holds a business role with a scope (not 三员, not anonymous)."""
+    check = getattr(user, "reads_business_data", None)
+    return bool(getattr(user, "is_authenticated", False) and check is not None and check())
+
+
 def scope_q(field: str, prefixes: list[str]) -> Q:
     """``field`` within any of ``prefixes`` as range predicates (index-friendly); empty list -> nothing."""
     q = Q(pk__in=[])
@@ -53,7 +60,7 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
     sector_field: str | None = None
 
     def visible_to(self, user: ScopedUser | AnonymousUser | Any) -> ScopedQuerySet[_M]:
-        if not getattr(user, "is_authenticated", False) or not user.reads_business_data():
+        if not reads_business_data(user):
             return self.none()
         qs = self.filter(scope_q(self.region_field, user.scope_prefixes()))
         sector = user.scope_sector()
@@ -71,6 +78,16 @@ def get_for_user(queryset: models.QuerySet[_M], user: Any, **lookup: Any) -> _M:
     visible = queryset.visible_to(user)  # type: ignore[attr-defined]
     try:
         obj: _M = visible.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+    except (ObjectDoesNotExist, ValueError) as exc:
         raise Http404 from exc
     return obj
+
+
+def code_visible_to(user: ScopedUser | AnonymousUser | Any, code: str) -> bool:
+    """Whether a region code lies within ``user``'s scope, without a query (links, pickers).
+
+    The same rule as ``visible_to`` on the region code; a sector narrows rows, never the regions themselves.
+    """
+    if not reads_business_data(user):
+        return False
+    return any(code.startswith(prefix) for prefix in user.scope_prefixes())

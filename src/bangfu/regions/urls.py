@@ -1,6 +1,12 @@
 """URLs of the regions app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from bangfu.regions import views
 
 app_name = "regions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_region, name="index"),
+    path("picker/", views.picker_children, name="picker-children"),
+    path("<str:code>/", views.region_detail, name="detail"),
+]

@@ -1,6 +1,15 @@
-"""URLs of the audit app."""
+"""URLs of the audit app: the auditor screen."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
+
+from django.urls import path
+
+from bangfu.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="event-list"),
+    path("<int:seq>/", views.event_detail, name="event-detail"),
+    path("verify/", views.verify, name="verify"),
+    path("export/", views.export, name="export"),
+]

@@ -1,0 +1,96 @@
+"""Due dates from the seeded Shaanxi deadlines: calendar days, working days over official breaks, and a
+December deadline that stays provisional until next year's schedule is entered."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.template.loader import render_to_string
+from pytest_django import DjangoAssertNumQueries
+
+from bangfu.accounts.models import User
+from bangfu.policy import services
+from bangfu.policy.catalogue import DayUnit
+from bangfu.policy.deadlines import Deadline, add_days, due_date
+from bangfu.policy.exceptions import NotADeadline, PolicyNotSet, UnknownPolicyKey
+
+D = dt.date
+VILLAGE = "610902001001"
+# This test's 2027 schedule, standing in for the State Council's notice (production enters the real one).
+HOLIDAYS_2027 = [D(2027, 1, 1), D(2027, 1, 2), D(2027, 1, 3)]
+
+
+def test_calendar_days_are_never_provisional(db: None) -> None:
+    # deadline.village_notice: 5 calendar days for 61.
+    assert due_date(key="deadline.village_notice", start=D(2026, 9, 30), region=VILLAGE) == Deadline(
+        date=D(2026, 10, 5), unit=DayUnit.CALENDAR, provisional=False, days=5, start=D(2026, 9, 30)
+    )
+    assert due_date(key="deadline.village_notice", start=D(2026, 12, 30), region=VILLAGE) == Deadline(
+        date=D(2027, 1, 4), unit=DayUnit.CALENDAR, provisional=False, days=5, start=D(2026, 12, 30)
+    )
+
+
+def test_working_days_skip_national_day_and_count_the_make_up_saturday(db: None) -> None:
+    # deadline.identification: 15 working days for 61; 2026-10-10 (Sat) is a make-up working day.
+    deadline = due_date(key="deadline.identification", start=D(2026, 9, 25), region=VILLAGE)
+    assert (deadline.date, deadline.unit, deadline.provisional) == (D(2026, 10, 22), DayUnit.WORKING, False)
+
+
+def test_working_days_over_spring_festival_2026(db: None) -> None:
+    # deadline.home_check: 5 working days: Sat 2-14 (make-up), then 春节 to 2-23, then 2-24…2-27.
+    deadline = due_date(key="deadline.home_check", start=D(2026, 2, 13), region=VILLAGE)
+    assert (deadline.date, deadline.provisional) == (D(2026, 2, 27), False)
+
+
+def test_a_december_deadline_is_provisional_until_next_year_is_entered(system_admin: User) -> None:
+    before = due_date(key="deadline.home_check", start=D(2026, 12, 28), region=VILLAGE)
+    assert (before.date, before.provisional) == (D(2027, 1, 4), True)  # 1-1 counted as a working Friday
+
+    services.enter_calendar_year(
+        year=2027, holidays=HOLIDAYS_2027, workdays=[], source_note="测试用2027年安排", by=system_admin
+    )
+    after = due_date(key="deadline.home_check", start=D(2026, 12, 28), region=VILLAGE)
+    assert (after.date, after.provisional) == (D(2027, 1, 5), False)
+
+
+def test_a_deadline_is_two_queries_for_working_days_and_one_for_calendar_days(
+    db: None, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    with django_assert_num_queries(2):
+        due_date(key="deadline.home_check", start=D(2026, 12, 28), region=VILLAGE)
+    with django_assert_num_queries(1):
+        due_date(key="deadline.village_notice", start=D(2026, 12, 28), region=VILLAGE)
+
+
+def test_passing_loaded_schedules_saves_the_calendar_query(
+    db: None, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    with django_assert_num_queries(0):
+        deadline = add_days(start=D(2026, 12, 28), days=5, unit="working", schedules={})
+    assert (deadline.date, deadline.provisional) == (D(2027, 1, 4), True)
+
+
+def test_errors_name_the_problem(db: None) -> None:
+    with pytest.raises(
+        NotADeadline, match="“防止返贫监测范围（家庭年人均纯收入）”（monitoring_line）不是期限"
+    ):
+        due_date(key="monitoring_line", start=D(2026, 1, 5), region=VILLAGE)
+    with pytest.raises(UnknownPolicyKey):
+        due_date(key="deadline.nothing", start=D(2026, 1, 5), region=VILLAGE)
+    with pytest.raises(PolicyNotSet):  # the seeded deadlines are Shaanxi's only
+        due_date(key="deadline.home_check", start=D(2026, 1, 5), region="620000000000")
+
+
+@pytest.mark.parametrize(
+    ("provisional", "expected_badge"),
+    [(True, True), (False, False)],
+)
+def test_the_deadline_include_marks_provisional_dates(provisional: bool, expected_badge: bool) -> None:
+    deadline = Deadline(
+        date=D(2027, 1, 4), unit=DayUnit.WORKING, provisional=provisional, days=5, start=D(2026, 12, 28)
+    )
+    html = render_to_string("policy/_deadline.html", {"deadline": deadline})
+    assert '<time datetime="2027-01-04">2027年1月4日</time>' in html
+    assert ("暂定" in html) is expected_badge
+    assert ('class="badge text-bg-warning"' in html) is expected_badge

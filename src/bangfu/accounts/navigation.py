@@ -1,0 +1,129 @@
+"""Navigation by role (三员分立): which pages each role is offered in the top bar and on the home page.
+
+One declared list of items, each naming a URL and the roles that see it. An item is shown only when its URL
+name resolves, so the navigation grows as apps add their pages and never links to a page that is not there.
+The list is what the user is *offered*; every view still checks the role itself (``role_required``), so a
+hidden link is never the only protection.
+
+Separation of duties: the auditor sees only the audit trail, the security admin only user and role
+management, the system admin only system pages; business roles see business pages within their scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from bangfu.accounts.models import BUSINESS_ROLES, Role, User
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A page offered in the navigation: a URL name that takes no arguments, and the roles offered it."""
+
+    label: str | Promise
+    url_name: str
+    roles: frozenset[Role]
+
+    @property
+    def namespace(self) -> str:
+        return self.url_name.rpartition(":")[0]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A navigation item resolved for one user and one request."""
+
+    label: str
+    url: str
+    url_name: str
+    active: bool
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("首页"), "home", ALL_ROLES),
+    # Business pages, within the user's scope.
+    NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES),
+    NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES),
+    # 三员: one area each.
+    NavItem(_("审计日志"), "audit:event-list", frozenset({Role.AUDITOR})),
+    NavItem(_("日志核验"), "audit:verify", frozenset({Role.AUDITOR})),
+    NavItem(_("用户管理"), "accounts:user-list", frozenset({Role.SECURITY_ADMIN})),
+    NavItem(_("系统状态"), "accounts:system", frozenset({Role.SYSTEM_ADMIN})),
+    # The official holiday calendar is national reference data kept by the system admin (policy/access.py).
+    NavItem(_("放假安排"), "policy:calendar", frozenset({Role.SYSTEM_ADMIN})),
+)
+
+# Pages about the user's own account, offered to every role in the user menu.
+ACCOUNT_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("修改密码"), "accounts:password-change", ALL_ROLES),
+    NavItem(_("双因素认证"), "accounts:second-factor-setup", ALL_ROLES),
+)
+
+# What each role does here, shown on the home page (DESIGN.md §1).
+ROLE_DUTIES: dict[str, str | Promise] = {
+    Role.CITY_HQ: _("设置政策参数、下发问题清单、查看全市情况。"),
+    Role.COUNTY_OFFICE: _("审定识别和消除，督导乡镇，报送周报。"),
+    Role.DEPARTMENT: _("上传本行业数据，处理交办给本部门的预警和问题。"),
+    Role.TOWN: _("审核村里报送的事项，分派任务，核实销号。"),
+    Role.VILLAGE_TEAM: _("走访农户、入户核查，登记进展和佐证材料，受理农户申报。"),
+    Role.INSPECTION_GROUP: _("查看所督查县区的情况，下发督办单。"),
+    Role.AUDITOR: _("查阅和核验审计日志。审计员不能查看业务数据，也不能管理用户。"),
+    Role.SECURITY_ADMIN: _("管理用户、角色和管辖区域。安全管理员不能查看业务数据和审计日志。"),
+    Role.SYSTEM_ADMIN: _("维护系统运行和基础配置。系统管理员不能查看业务数据和审计日志。"),
+}
+
+
+def items_for_role(role: Role | str, items: Iterable[NavItem] = NAV_ITEMS) -> list[NavItem]:
+    """The declared items offered to ``role``, whether or not their pages exist yet."""
+    return [item for item in items if role in item.roles]
+
+
+def links_for(
+    user: User, *, current_view: str | None = None, items: Iterable[NavItem] = NAV_ITEMS
+) -> list[NavLink]:
+    """The items offered to ``user`` whose URLs resolve, in declared order.
+
+    ``current_view`` is the view name of the current request (``request.resolver_match.view_name``); the
+    item of the same name, or else the first item of the same URL namespace, is marked active.
+    """
+    if not user.is_active or not user.role:
+        return []
+    resolved: list[tuple[NavItem, str]] = []
+    for item in items_for_role(user.role, items):
+        url = _reverse(item)
+        if url is not None:
+            resolved.append((item, url))
+    active = _active_item([item for item, _url in resolved], current_view)
+    return [
+        NavLink(label=str(item.label), url=url, url_name=item.url_name, active=item is active)
+        for item, url in resolved
+    ]
+
+
+def _reverse(item: NavItem) -> str | None:
+    try:
+        return reverse(item.url_name)
+    except NoReverseMatch:
+        # The page has not landed yet (or now takes arguments): leave it out rather than break every page.
+        return None
+
+
+def _active_item(items: list[NavItem], current_view: str | None) -> NavItem | None:
+    if not current_view:
+        return None
+    for item in items:
+        if item.url_name == current_view:
+            return item
+    namespace = current_view.rpartition(":")[0]
+    if namespace:
+        for item in items:
+            if item.namespace == namespace:
+                return item
+    return None

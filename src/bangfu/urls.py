@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from bangfu.api import api
+from bangfu.api import api, api_not_found
 
 urlpatterns = [
     path("", include("bangfu.core.urls")),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("bangfu.audit.urls")),
     path("policy/", include("bangfu.policy.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
 handler403 = "bangfu.core.views.permission_denied"

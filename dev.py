@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Set-up entry point used by the README: ``python3 dev.py demo`` and ``python3 dev.py test``.
+
+Needs only Python 3.11+. Creates ``.venv`` beside this file, installs the pinned dependencies from
+``requirements/*.lock`` (again only when a lock file changed), then:
+
+- ``demo``: migrates an SQLite database under ``var/``, loads the demo city 安康市 and serves it at
+  http://127.0.0.1:8000 with a background worker, printing the demo accounts;
+- ``test``: runs the whole test suite (extra arguments go to pytest). Browser tests drive Debian's chromium;
+  when it is missing and we are root on Debian, it is installed with apt-get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+LOCKS = {"demo": ROOT / "requirements" / "base.lock", "test": ROOT / "requirements" / "dev.lock"}
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+
+
+def run(cmd: list[str], **kwargs: object) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]  # noqa: S603
+
+
+def ensure_venv(lock: Path) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("需要 Python 3.11 或更高版本 (Python 3.11+ is required)")
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    stamp = VENV / f".installed-{lock.stem}"
+    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
+    run([*pip, "-r", str(lock)])
+    run([*pip, "--no-deps", "-e", str(ROOT)])
+    stamp.write_text(digest)
+
+
+def ensure_browser() -> None:
+    """Debian's chromium and a CJK font for the Playwright tests (their own browser download is not used)."""
+    if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/opentype/noto").exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run([apt, "update", "-qq"], env=env)
+        run([apt, "install", "-y", "-qq", *BROWSER_PACKAGES], env=env)
+        return
+    sys.exit(
+        "浏览器测试需要 Debian 的 chromium 和 fonts-noto-cjk：请以 root 运行或先执行 "
+        "`sudo apt-get install -y chromium fonts-noto-cjk`"
+    )
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in LOCKS:
+        sys.exit("用法: python3 dev.py demo | python3 dev.py test [pytest 参数]")
+    action, rest = argv[0], argv[1:]
+    ensure_venv(LOCKS[action])
+    if action == "demo":
+        os.execv(str(BIN / "bangfu"), [str(BIN / "bangfu"), "demo", *rest])  # noqa: S606
+    ensure_browser()
+    result = subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT, check=False)  # noqa: S603
+    sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -33,8 +33,6 @@ def run(cmd: list[str], **kwargs: object) -> None:
 
 
 def ensure_venv(lock: Path) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit("需要 Python 3.11 或更高版本 (Python 3.11+ is required)")
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     stamp = VENV / f".installed-{lock.stem}"
@@ -64,11 +62,14 @@ def ensure_browser() -> None:
 
 
 def main(argv: list[str]) -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs under whatever python3 the user has
+        sys.exit("需要 Python 3.11 或更高版本 (Python 3.11+ is required)")
     if not argv or argv[0] not in LOCKS:
         sys.exit("用法: python3 dev.py demo | python3 dev.py test [pytest 参数]")
     action, rest = argv[0], argv[1:]
     ensure_venv(LOCKS[action])
     if action == "demo":
+        os.chdir(ROOT)  # the SQLite database and generated keys go to var/ beside this file
         os.execv(str(BIN / "bangfu"), [str(BIN / "bangfu"), "demo", *rest])  # noqa: S606
     ensure_browser()
     result = subprocess.run([str(BIN / "pytest"), *rest], cwd=ROOT, check=False)  # noqa: S603

@@ -56,7 +56,10 @@ def main() -> None:
         cur.execute("ANALYZE bench_scope")
         lo, hi = prefix_bounds("610902" + "001")
         cases = {
-            "range (visible_to)": ("SELECT count(*) FROM bench_scope WHERE region_code >= %s AND region_code < %s", (lo, hi)),
+            "range (visible_to)": (
+                "SELECT count(*) FROM bench_scope WHERE region_code >= %s AND region_code < %s",
+                (lo, hi),
+            ),
             "LIKE prefix%": ("SELECT count(*) FROM bench_scope WHERE region_code LIKE %s", (lo + "%",)),
             "left(code, 9) =": ("SELECT count(*) FROM bench_scope WHERE left(region_code, 9) = %s", (lo,)),
         }

@@ -83,7 +83,9 @@ def other_village_cadre(regions: dict[str, Region]) -> User:
 
 @pytest.fixture
 def department_user(regions: dict[str, Region]) -> User:
-    return _persona("medical_clerk", Role.DEPARTMENT, regions["610902000000"], sector=Sector.MEDICAL_INSURANCE)
+    return _persona(
+        "medical_clerk", Role.DEPARTMENT, regions["610902000000"], sector=Sector.MEDICAL_INSURANCE
+    )
 
 
 @pytest.fixture

@@ -1,19 +1,20 @@
 """The reusable permission matrix (CONVENTIONS.md §19).
 
-A test class lists its routes; ``PermissionMatrix`` then checks each route as anonymous and as every persona:
-allowed personas get the route's success status, personas of the right kind but another region get 404 (another
-region's rows are not even revealed), everyone else gets the route's denial status, and — for writes — nothing
-changes on a denial.
+A test class lists its routes; ``PermissionMatrix`` then checks each route as anonymous and as every
+persona: allowed personas get the route's success status, personas of the right kind but another region get
+404 (another region's rows are not even revealed), everyone else gets the route's denial status, and — for
+writes — nothing changes on a denial.
 
     class TestRegionPages(PermissionMatrix):
-        routes = [Route("/regions/610902001001/", allowed=BUSINESS_IN_VILLAGE, outside={"other_village_cadre"})]
+        routes = [Route("/regions/610902001001/", allowed=BUSINESS_OVER_VILLAGE,
+                        outside=frozenset({"other_village_cadre"}))]
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.test import Client
@@ -79,7 +80,7 @@ def _request(client: Client, route: Route) -> Any:
 class PermissionMatrix:
     """Mixin: subclasses set ``routes``; ``pytest_generate_tests`` in tests/conftest.py parametrises them."""
 
-    routes: list[Route] = []
+    routes: ClassVar[list[Route]] = []
 
     def test_anonymous_is_sent_to_login(self, route: Route, regions: Any) -> None:
         before = route.state() if route.state else None

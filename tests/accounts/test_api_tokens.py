@@ -1,4 +1,4 @@
-"""API tokens: issued once, stored hashed, scoped like the user, revocable; bad tokens get Chinese JSON errors."""
+"""API tokens: issued once, stored hashed, scoped like the user, revocable; bad ones get Chinese errors."""
 
 from __future__ import annotations
 

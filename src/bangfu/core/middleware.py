@@ -11,8 +11,8 @@ from django.utils import translation
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Like Django's LocaleMiddleware, but ignores the browser's Accept-Language.
 
-    Office PCs and phones in the field often carry an English browser locale; the work is done in Chinese, so only
-    the language cookie set by the switch in the footer (Django's ``set_language`` view) changes the language.
+    Office PCs and phones in the field often carry an English browser locale; the work is done in Chinese,
+    so only the language cookie set by the footer's switch (Django's ``set_language`` view) changes it.
     """
 
     def process_request(self, request: HttpRequest) -> None:

@@ -30,9 +30,9 @@ class Command(BaseCommand):
         if options["check"]:
             committed = options["check"].read_text(encoding="utf-8") if options["check"].exists() else ""
             if committed != text:
+                path = options["check"]
                 raise CommandError(
-                    f"接口描述与 {options['check']} 不一致：请运行 bangfu openapi --output {options['check']}",
-                    returncode=1,
+                    f"接口描述与 {path} 不一致：请运行 bangfu openapi --output {path}", returncode=1
                 )
             self.stdout.write("接口描述与已提交文件一致")
         elif options["output"]:

@@ -1,0 +1,15 @@
+"""Every periodic background job, declared in one place (CONVENTIONS.md §21); ``bangfu worker`` runs them.
+
+Times are local (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from bangfu.core.scheduling import Periodic
+
+PERIODIC: tuple[Periodic, ...] = (
+    # Notice an edited or deleted audit row even when nobody runs `bangfu audit verify`.
+    Periodic("audit-chain-nightly", "bangfu.audit.tasks.verify_audit_chain", at=time(2, 0)),
+)

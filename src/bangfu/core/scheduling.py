@@ -1,8 +1,8 @@
 """Periodic background jobs without cron or a broker.
 
-The schedule is declared in one place (``bangfu.schedule.PERIODIC``). ``bangfu worker`` checks it every minute
-and enqueues a job whose latest slot (a local time of day, optionally on one weekday) has no run enqueued since;
-a slot missed while the server was down is therefore caught up once at the next start, not once per missed day.
+The schedule is declared in one place (``bangfu.schedule.PERIODIC``). ``bangfu worker`` checks it every
+minute and enqueues a job whose latest slot (a local time of day, optionally on one weekday) has no run
+enqueued since; a slot missed while the server was down is caught up once at the next start, not once per day.
 The queue itself (django-tasks-db's table) is the record of what ran, so no extra state is kept.
 """
 

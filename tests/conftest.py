@@ -6,10 +6,12 @@ whose data it must not see.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.regions.models import Region
@@ -106,6 +108,14 @@ def security_admin(db: None) -> User:
 @pytest.fixture
 def system_admin(db: None) -> User:
     return _persona("system_admin", Role.SYSTEM_ADMIN, None)
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test() -> Iterator[None]:
+    """A request activates its language for the thread (English via the cookie); the next test starts in
+    Chinese, as gettext outside a request would in production."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

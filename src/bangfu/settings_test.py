@@ -11,3 +11,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 BANGFU_DATA_KEYS = "k1:000102030405060708090a0b0c0d0e0f"
 BANGFU_INDEX_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Live-server request threads must not keep connections open past a request: PostgreSQL refuses to drop the
+# test database while any session remains.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

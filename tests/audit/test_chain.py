@@ -181,7 +181,9 @@ def test_a_swapped_pair_is_reported(security_admin: User) -> None:
 def test_a_deleted_row_renumbered_to_close_the_gap_is_reported(security_admin: User) -> None:
     write_events(security_admin, 4)
     run_sql("DELETE FROM {table} WHERE seq = %s", [2])
-    run_sql("UPDATE {table} SET seq = seq - 1 WHERE seq > %s", [2])
+    # Two steps: PostgreSQL checks the primary key row by row, so a one-step shift could collide mid-update.
+    run_sql("UPDATE {table} SET seq = -seq WHERE seq > %s", [2])
+    run_sql("UPDATE {table} SET seq = -seq - 1 WHERE seq < %s", [0])
 
     assert verify_chain().first_broken_seq == 2
 

@@ -32,9 +32,31 @@ def run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]  # noqa: S603
 
 
+def ensure_venv_support() -> None:
+    """Debian splits venv's pip bootstrap into the python3-venv package; install it when we can."""
+    try:
+        import ensurepip  # noqa: F401
+    except ImportError:
+        apt = shutil.which("apt-get")
+        if not (apt and os.geteuid() == 0):
+            sys.exit(
+                "缺少 Python 的 venv/ensurepip 模块：请先执行 `sudo apt-get install -y python3-venv`"
+                " (python3-venv is required)"
+            )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run([apt, "update", "-qq"], env=env)
+        run([apt, "install", "-y", "-qq", "python3-venv"], env=env)
+
+
 def ensure_venv(lock: Path) -> None:
-    if not (BIN / "python").exists():
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    if not (BIN / "pip").exists():
+        ensure_venv_support()
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except Exception:
+            # A half-built .venv would make every later run skip creation and fail on a missing pip.
+            shutil.rmtree(VENV, ignore_errors=True)
+            raise
     stamp = VENV / f".installed-{lock.stem}"
     digest = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:

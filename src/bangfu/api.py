@@ -14,7 +14,7 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from bangfu.accounts.tokens import MalformedToken, user_for_token
+from bangfu.accounts.tokens import ExpiredToken, MalformedToken, user_for_token
 from bangfu.core.schemas import ErrorOut
 from bangfu.policy.api import router as policy_router
 from bangfu.regions.api import router as regions_router
@@ -28,6 +28,8 @@ class TokenAuth(HttpBearer):
             user = user_for_token(token)
         except MalformedToken as exc:
             raise AuthenticationError(message="API令牌格式不正确") from exc
+        except ExpiredToken as exc:
+            raise AuthenticationError(message="API令牌已过期") from exc
         if user is None:
             raise AuthenticationError(message="API令牌无效或已吊销")
         request.user = user

@@ -15,7 +15,10 @@ from bangfu.core.environment import env_bool, env_int, env_list, env_str, persis
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("BANGFU_VAR_DIR", str(Path.cwd() / "var"))).resolve()
 
-SECRET_KEY = persistent_secret("BANGFU_SECRET_KEY", VAR_DIR / "secret_key")
+# Secrets and keys are generated on first use only for the embedded default (no DATABASE_URL): a deployment
+# configures them, so that every process (server, worker, commands) reads the same ones.
+GENERATE_SECRETS = env_bool("BANGFU_GENERATE_SECRETS", not env_str("DATABASE_URL", ""))
+SECRET_KEY = persistent_secret("BANGFU_SECRET_KEY", VAR_DIR / "secret_key", allow_generate=GENERATE_SECRETS)
 DEBUG = env_bool("BANGFU_DEBUG", False)
 ALLOWED_HOSTS = env_list("BANGFU_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("BANGFU_CSRF_TRUSTED_ORIGINS", [])
@@ -41,11 +44,13 @@ INSTALLED_APPS = [
     "bangfu.accounts",
     "bangfu.audit",
     "bangfu.policy",
+    "bangfu.dashboards",
     "bangfu.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bangfu.core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "bangfu.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "bangfu.core.middleware.ApiMethodNotAllowedMiddleware",
     # AxesMiddleware last, as its documentation requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -85,7 +91,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 _default_sqlite = f"sqlite:///{VAR_DIR / 'bangfu.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+DATABASE_URL = env_str("DATABASE_URL", "") or _default_sqlite
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -125,6 +132,11 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "bangfu.accounts.views.locked_out"
 AXES_VERBOSE = False
+# The hash-chained audit trail (login, login_failed, account_locked events) is the record of log-ins; axes'
+# AccessLog would be a second, unchained copy of every log-in with addresses and browsers.
+AXES_DISABLE_ACCESS_LOG = True
+# axes stores the POST data of each failure; the change-password page's fields must never reach it in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "old_password", "new_password1", "new_password2"]
 # axes.W006 warns that username-only lock-out lets anyone lock a known account. 等保三级 requires locking the
 # *account* after repeated failures, whatever address they come from (a username+IP key would let a guesser
 # rotate addresses); the security admin can unlock early, and every lock is audited.
@@ -135,6 +147,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("BANGFU_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script reads the CSRF cookie: htmx sends the token written into the page (base.html, hx-headers).
+CSRF_COOKIE_HTTPONLY = True
+if SESSION_COOKIE_SECURE:
+    # HTTPS ends at the reverse proxy, which sets X-Forwarded-Proto; trusted only in HTTPS deployments.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("BANGFU_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
+# Off by default: the proxy redirects HTTP to HTTPS. On only when nothing in front of bangfu does.
+SECURE_SSL_REDIRECT = env_bool("BANGFU_SSL_REDIRECT", False)
+# Lifetime of a new API token in days: ``bangfu token create``'s default, the most the token page offers.
+BANGFU_API_TOKEN_DAYS = env_int("BANGFU_API_TOKEN_DAYS", 365)
 OTP_TOTP_ISSUER = "bangfu"
 
 # --- Personal-data encryption (SM4) and blind index (HMAC-SM3) --------------------------------------------

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Tests may generate the Django secret under var/ even against PostgreSQL (DATABASE_URL set by CI).
+os.environ.setdefault("BANGFU_GENERATE_SECRETS", "1")
+
 from bangfu.settings import *  # noqa: F403
 from bangfu.settings import PASSWORD_HASHERS
 

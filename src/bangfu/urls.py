@@ -7,11 +7,14 @@ from django.urls import include, path, re_path
 from bangfu.api import api, api_not_found
 
 urlpatterns = [
+    path("", include("bangfu.dashboards.urls")),
     path("", include("bangfu.core.urls")),
     path("accounts/", include("bangfu.accounts.urls")),
     path("regions/", include("bangfu.regions.urls")),
     path("audit/", include("bangfu.audit.urls")),
     path("policy/", include("bangfu.policy.urls")),
+    # The API root itself is no operation: answer it with the API's JSON 404 like any unknown API path.
+    path("api/v1/", api_not_found),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]

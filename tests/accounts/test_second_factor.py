@@ -184,7 +184,7 @@ def test_verified_user_opening_setup_is_told_to_ask_for_a_reset(otp_client, audi
     response = client.get(SETUP, follow=True)
     assert response.redirect_chain == [("/", 302)]
     assert [str(m) for m in response.context["messages"]] == [
-        "您已绑定动态口令。更换手机时，请联系安全管理员重置。"
+        "您已绑定动态口令。更换手机时，请联系服务器运维人员运行 bangfu reset-second-factor。"
     ]
     assert TOTPDevice.objects.filter(user=auditor).count() == 1
 

@@ -10,12 +10,14 @@ import pytest
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.test import RequestFactory
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy
 
 from bangfu.accounts.models import Role, User
 from bangfu.audit import events
 from bangfu.audit.chain import verify_chain
-from bangfu.audit.models import GENESIS_HASH, AppendOnlyError, AuditChainHead, AuditEvent
+from bangfu.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from bangfu.core.appendonly import AppendOnlyError
 from tests.audit.conftest import BROWSER
 
 pytestmark = pytest.mark.django_db
@@ -138,14 +140,45 @@ def test_logout_records_the_user(auditor: User, http_request: HttpRequest) -> No
     )
 
 
-def test_login_failed_records_the_attempted_username_and_reason_without_an_actor(
-    http_request: HttpRequest,
+def test_login_failed_records_an_existing_username_as_typed(
+    village_cadre: User, http_request: HttpRequest
 ) -> None:
-    event = events.login_failed(username="no_such_user", request=http_request, reason="bad_credentials")
+    event = events.login_failed(username="village_cadre", request=http_request, reason="bad_credentials")
 
-    assert (event.action, event.actor_id, event.actor_username) == ("login_failed", None, "no_such_user")
+    assert (event.action, event.actor_id, event.actor_username) == ("login_failed", None, "village_cadre")
     assert event.data == {"reason": "bad_credentials"}
     assert (event.ip, event.user_agent) == ("10.1.2.3", BROWSER)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("no_such_user", "no*********r"),
+        (ID_NUMBER, "61***************4"),  # an ID number typed into the username field
+        ("Secret-Pass1", "Se*********1"),  # a password typed into the username field
+        ("abcd", "a**d"),
+        ("abc", "***"),
+        ("", ""),
+    ],
+)
+def test_login_failed_masks_a_username_that_belongs_to_no_account(
+    village_cadre: User, http_request: HttpRequest, typed: str, stored: str
+) -> None:
+    event = events.login_failed(username=typed, request=http_request, reason="bad_credentials")
+
+    row = AuditEvent.objects.filter(seq=event.seq).values("actor_id", "actor_username", "data").get()
+    assert row == {
+        "actor_id": None,
+        "actor_username": stored,
+        "data": {"reason": "bad_credentials", "unknown_user": True},
+    }
+
+
+def test_login_failed_for_an_existing_name_in_other_case_is_masked(village_cadre: User) -> None:
+    # Log-in matches usernames exactly, so "Village_Cadre" is no account and may be anything typed.
+    event = events.login_failed(username="Village_Cadre", request=None, reason="bad_credentials")
+
+    assert (event.actor_username, event.data["unknown_user"]) == ("Vi**********e", True)
 
 
 def test_revealed_names_the_field_but_never_records_its_value(
@@ -300,6 +333,8 @@ def test_json_safe_converts_what_a_json_column_cannot_hold(village_cadre: User) 
         "tags": {"b", "a"},
         "label": gettext_lazy("审计员"),
         "ratio": float("nan"),
+        "share": 0.25,
+        "big": 1e16,
         "text": "a\x00b",
         "pair": (1, 2),
     }
@@ -313,9 +348,64 @@ def test_json_safe_converts_what_a_json_column_cannot_hold(village_cadre: User) 
         "tags": ["a", "b"],
         "label": "审计员",
         "ratio": "nan",
+        "share": "0.25",
+        "big": "1e+16",
         "text": "ab",
         "pair": [1, 2],
     }
+
+
+def test_floats_and_decimals_survive_the_json_column_so_the_chain_verifies(county_clerk: User) -> None:
+    # PostgreSQL's jsonb stores numbers as numeric: a hashed float 1e16 would come back as
+    # 10000000000000000 and verify would report tampering. Events record floats and decimals as text.
+    event = events.security(
+        actor=county_clerk,
+        action="thresholds_checked",
+        detail={
+            "big": 1e16,
+            "tiny": 1e-7,
+            "share": 0.1,
+            "whole": 8300.0,
+            "amount": Decimal("12345.60"),
+            "huge": Decimal("1E+16"),
+            "nested": {"values": [2.5, Decimal("0.10")]},
+        },
+    )
+
+    stored = AuditEvent.objects.get(seq=event.seq)
+    assert stored.data == {
+        "detail": {
+            "big": "1e+16",
+            "tiny": "1e-07",
+            "share": "0.1",
+            "whole": "8300.0",
+            "amount": "12345.60",
+            "huge": "1E+16",
+            "nested": {"values": ["2.5", "0.10"]},
+        }
+    }
+    assert verify_chain().ok
+
+
+def test_a_model_wrapped_in_a_lazy_object_is_masked_by_its_fields(
+    person_model: type[models.Model], county_clerk: User
+) -> None:
+    person = make_person(person_model)
+    lazy = SimpleLazyObject(lambda: person)  # how request.user arrives
+
+    created = events.created(actor=county_clerk, obj=lazy, after={"contact": PHONE})  # type: ignore[arg-type]
+    updated = events.updated(
+        actor=county_clerk,
+        obj=lazy,  # type: ignore[arg-type]
+        before={"contact": PHONE},
+        after={"contact": "13987654321"},
+    )
+    revealed = events.revealed(actor=county_clerk, obj=lazy, field="contact")  # type: ignore[arg-type]
+
+    # "contact" is no known personal key name: only its model field says it holds a phone number.
+    assert created.data == {"after": {"contact": "138****5678"}}
+    assert updated.data["before"] == {"contact": "138****5678"}
+    assert revealed.data == {"field": "contact", "field_label": "联系方式", "kind": "phone"}
 
 
 def test_user_agent_is_truncated_and_an_invalid_address_is_dropped(village_cadre: User) -> None:
@@ -346,16 +436,25 @@ def test_an_event_cannot_be_changed_or_removed_through_the_orm(village_cadre: Us
     event = events.login(user=village_cadre, request=None)
     event.object_repr = "changed"
 
-    with pytest.raises(AppendOnlyError):
+    with pytest.raises(AppendOnlyError) as caught:
         event.save()
-    with pytest.raises(AppendOnlyError):
+    assert (
+        caught.value.message
+        == "“审计事件”只能追加新记录，不能修改已保存的记录（编号 1）；更正请新增一条记录。"
+    )
+    with pytest.raises(AppendOnlyError) as caught:
         event.delete()
+    assert caught.value.message == "“审计事件”只能追加新记录，不能删除已保存的记录（编号 1）。"
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.filter(seq=event.seq).update(object_repr="changed")
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.all().delete()
-    with pytest.raises(AppendOnlyError):
+    with pytest.raises(AppendOnlyError, match="审计记录必须逐条通过审计链写入。"):
         AuditEvent.objects.bulk_create([AuditEvent(seq=99)])
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.bulk_update([event], ["object_repr"])
+    with pytest.raises(AppendOnlyError):
+        AuditEvent(seq=99).save(force_update=True)
     assert list(AuditEvent.objects.values_list("seq", "object_repr")) == [(1, "")]
 
 

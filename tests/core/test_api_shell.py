@@ -55,3 +55,39 @@ def test_interface_is_chinese_even_for_an_english_browser_until_english_is_chose
     assert chinese["Content-Language"] == "zh-hans"
     client.cookies["django_language"] = "en"
     assert client.get("/accounts/login/")["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_wrong_method_on_the_api_is_a_json_error() -> None:
+    response = Client().post("/api/v1/health")
+    assert response.status_code == 405
+    assert response.json() == {"code": "method_not_allowed", "message": "不支持该请求方法，允许：GET"}
+    assert response["Allow"] == "GET"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/regions/%00/", "/regions/picker/?region=%00", "/accounts/regions/search/?region=%00", "/?q=a%00b"],
+)
+def test_a_nul_byte_in_a_page_request_is_a_bad_request_not_a_server_error(url: str, city_hq: object) -> None:
+    from tests.permissions import client_for
+
+    response = client_for(city_hq).get(url)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert "非法字符" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/regions/%00", "/api/v1/regions/%00/children"])
+def test_a_nul_byte_in_an_api_request_is_a_json_bad_request(url: str) -> None:
+    response = Client().get(url)
+    assert response.status_code == 400
+    assert response.json() == {"code": "bad_request", "message": "请求中含有非法字符（NUL）"}
+
+
+@pytest.mark.django_db
+def test_the_api_root_answers_json_too() -> None:
+    response = Client().get("/api/v1/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bangfu.core.masking import MASKERS, mask_bank_account, mask_id_number, mask_name, mask_phone
+from bangfu.core.masking import (
+    MASKERS,
+    mask_bank_account,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
 
 
 def test_id_number_keeps_region_and_last_four() -> None:
@@ -55,5 +62,20 @@ def test_maskers_by_kind() -> None:
         "phone": mask_phone,
         "name": mask_name,
         "bank_account": mask_bank_account,
+        "text": mask_text,
     }
     assert expected == MASKERS
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("zhangsan1990", "zh*********0"),
+        ("610902199001011234", "61***************4"),
+        ("abcd", "a**d"),
+        ("abc", "***"),
+        ("", ""),
+    ],
+)
+def test_free_text_keeps_at_most_two_leading_and_one_trailing_character(typed: str, stored: str) -> None:
+    assert mask_text(typed) == stored

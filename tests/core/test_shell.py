@@ -64,8 +64,12 @@ def test_home_renders_the_chinese_shell_for_a_village_cadre(village_cadre: User)
     assert '<span class="badge text-bg-light" data-testid="user-role">驻村工作队</span>' in html
     assert '<span data-testid="user-region">东关村</span>' in html
     assert "走访农户、入户核查，登记进展和佐证材料，受理农户申报。" in html
-    scope_path = html.split('data-testid="scope-path">', 1)[1].split("</span>", 1)[0]
-    assert re.sub(r"\s+", "", scope_path) == "陕西省›安康市›汉滨区›老城街道›东关村"
+    scope_path = html.split('data-testid="scope-path">', 1)[1].split("</ol>", 1)[0]
+    names = [re.sub(r"<[^>]+>|\s+", "", item) for item in scope_path.split("</li>")[:-1]]
+    assert names == ["陕西省", "安康市", "汉滨区", "老城街道", "东关村"]
+    # Above the cadre's scope the path is plain text (those pages would answer 404); their village is a link.
+    assert '<a href="/regions/610902001001/">东关村</a>' in scope_path
+    assert '<a href="/regions/610902001000/">' not in scope_path
 
 
 def test_logout_is_a_post_form_with_csrf_token(village_cadre: User) -> None:

@@ -14,8 +14,10 @@ import pytest
 from bangfu.core.workdays import (
     PACKAGE_FIRST_YEAR,
     PACKAGE_LAST_YEAR,
+    DateOutOfRange,
     WorkdayResult,
     YearSchedule,
+    add_calendar_days,
     add_working_days,
     is_known_year,
     is_working_day,
@@ -123,3 +125,21 @@ def test_package_schedule_lists_the_years_make_up_days() -> None:
     ]
     assert D(2026, 10, 7) in schedule.holidays
     assert package_schedule(2027) == YearSchedule(year=2027)
+
+
+def test_counting_past_year_9999_raises_a_clear_value_error_not_an_overflow() -> None:
+    with pytest.raises(DateOutOfRange) as caught:
+        add_working_days(D(9999, 12, 30), 5)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.message == "从 9999-12-30 起加 5 天超出了可计算的日期范围（公元1年至9999年）。"
+    assert (caught.value.start, caught.value.days) == (D(9999, 12, 30), 5)
+    # The last representable day itself is still reachable.
+    assert add_working_days(D(9999, 12, 30), 1) == WorkdayResult(date=D(9999, 12, 31), provisional=True)
+
+
+def test_calendar_days_past_year_9999_raise_the_same_error() -> None:
+    assert add_calendar_days(D(2026, 12, 28), 5) == D(2027, 1, 2)
+    with pytest.raises(DateOutOfRange, match="从 9999-12-31 起加 1 天超出了可计算的日期范围"):
+        add_calendar_days(D(9999, 12, 31), 1)
+    with pytest.raises(DateOutOfRange, match="从 0001-01-01 起加 -1 天"):
+        add_calendar_days(D(1, 1, 1), -1)

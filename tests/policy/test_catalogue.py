@@ -1,4 +1,5 @@
-"""The key catalogue (shapes, validators, Chinese messages) and the seeded demo defaults."""
+"""The key catalogue (shapes, validators, bounds, Chinese messages), the seeded national rows and the demo's
+assumed values."""
 
 from __future__ import annotations
 
@@ -9,29 +10,19 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from bangfu import policy
+from bangfu.demo.services import DEMO_POLICY, seed_demo_policy
 from bangfu.policy import catalogue
-from bangfu.policy.exceptions import UnknownPolicyKey
+from bangfu.policy.catalogue import Shape
+from bangfu.policy.exceptions import PolicyNotSet, UnknownPolicyKey
 from bangfu.policy.models import PolicyValue
 
 D = dt.date
 LINE = "“防止返贫监测范围（家庭年人均纯收入）”："
 
-SEEDED = {
+# What the data migration seeds: sourced national rules only.
+NATIONAL = {
     ("monitoring_line", "", D(2021, 1, 1), 6000),
-    ("monitoring_line", "61", D(2024, 1, 1), 7800),
-    ("income_window_months", "61", D(2021, 1, 1), 12),
-    ("deadline.self_report_acceptance", "61", D(2021, 1, 1), (2, "calendar")),
-    ("deadline.home_check", "61", D(2021, 1, 1), (5, "working")),
-    ("deadline.info_comparison", "61", D(2021, 1, 1), (5, "calendar")),
-    ("deadline.village_notice", "61", D(2021, 1, 1), (5, "calendar")),
-    ("deadline.identification", "61", D(2021, 1, 1), (15, "working")),
-    ("deadline.warning_feedback", "61", D(2021, 1, 1), (5, "working")),
-    ("visit.interval", "61", D(2021, 1, 1), (30, "calendar")),
-    ("elimination.min_stable_months", "61", D(2021, 1, 1), 6),
-    ("medical.oop_per_stay_monitored", "61", D(2021, 1, 1), 6000),
-    ("medical.oop_per_stay_other", "61", D(2021, 1, 1), 10000),
-    ("medical.oop_income_ratio", "61", D(2021, 1, 1), 0.4),
-    ("employment.no_contribution_months", "61", D(2021, 1, 1), 3),
     ("housing.unsafe_grades", "", D(2021, 1, 1), ("C", "D")),
     ("water.min_litres_rich", "", D(2021, 1, 1), 35),
     ("water.min_litres_scarce", "", D(2021, 1, 1), 20),
@@ -59,9 +50,27 @@ SEEDED = {
     ),
     ("codes.elimination_methods", "", D(2021, 1, 1), ("帮扶消除", "自然消除")),
     ("microcredit.max_amount", "", D(2021, 1, 1), 50000),
+}
+# What the demo adds for 陕西省: assumptions borrowed from other places, never loaded in a deployment.
+DEMO = {
+    ("monitoring_line", "61", D(2024, 1, 1), 7800),
+    ("income_window_months", "61", D(2021, 1, 1), 12),
+    ("deadline.self_report_acceptance", "61", D(2021, 1, 1), (2, "calendar")),
+    ("deadline.home_check", "61", D(2021, 1, 1), (5, "working")),
+    ("deadline.info_comparison", "61", D(2021, 1, 1), (5, "calendar")),
+    ("deadline.village_notice", "61", D(2021, 1, 1), (5, "calendar")),
+    ("deadline.identification", "61", D(2021, 1, 1), (15, "working")),
+    ("deadline.warning_feedback", "61", D(2021, 1, 1), (5, "working")),
+    ("visit.interval", "61", D(2021, 1, 1), (30, "calendar")),
+    ("elimination.min_stable_months", "61", D(2021, 1, 1), 6),
+    ("medical.oop_per_stay_monitored", "61", D(2021, 1, 1), 6000),
+    ("medical.oop_per_stay_other", "61", D(2021, 1, 1), 10000),
+    ("medical.oop_income_ratio", "61", D(2021, 1, 1), 0.4),
+    ("employment.no_contribution_months", "61", D(2021, 1, 1), 3),
     ("welfare_post.max_hire_age", "61", D(2021, 1, 1), 60),
     ("welfare_post.max_hire_age_relaxed", "61", D(2021, 1, 1), 65),
 }
+VILLAGE = "610902001001"
 
 
 def _comparable(value: Any) -> Any:
@@ -72,13 +81,34 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def test_the_demo_defaults_are_seeded_exactly(db: None) -> None:
-    rows = PolicyValue.objects.all()
-    assert {(r.key, r.region_prefix, r.effective_from, _comparable(r.value)) for r in rows} == SEEDED
-    assert all(r.created_by_id is None for r in rows)
+def _stored() -> set[tuple[str, str, dt.date, Any]]:
+    return {
+        (r.key, r.region_prefix, r.effective_from, _comparable(r.value)) for r in PolicyValue.objects.all()
+    }
 
 
-def test_every_seeded_value_is_valid_for_its_key_and_cites_rules_and_a_source(db: None) -> None:
+def test_the_migration_seeds_exactly_the_sourced_national_rows(db: None) -> None:
+    assert _stored() == NATIONAL
+    assert not PolicyValue.objects.filter(created_by__isnull=False).exists()
+
+
+def test_no_seeded_row_is_a_demo_assumption(db: None) -> None:
+    assert [r.key for r in PolicyValue.objects.all() if "演示假设" in r.source_note] == []
+
+
+def test_the_demo_adds_its_assumptions_for_shaanxi_once(demo_policy: None) -> None:
+    assert _stored() == NATIONAL | DEMO
+    shaanxi = PolicyValue.objects.filter(region_prefix="61")
+    assert shaanxi.count() == len(DEMO_POLICY) == 16
+    assert all("演示假设" in row.source_note and row.created_by_id is None for row in shaanxi)
+    line = PolicyValue.objects.get(key="monitoring_line", region_prefix="61")
+    assert line.source_note.startswith("演示假设，不是陕西省公布的数字")
+
+    assert seed_demo_policy() == 0  # re-running changes nothing
+    assert _stored() == NATIONAL | DEMO
+
+
+def test_every_seeded_value_is_valid_for_its_key_and_cites_rules_and_a_source(demo_policy: None) -> None:
     for row in PolicyValue.objects.all():
         spec = catalogue.get(row.key)
         assert spec.validate(row.value) == row.value, row.key
@@ -86,16 +116,48 @@ def test_every_seeded_value_is_valid_for_its_key_and_cites_rules_and_a_source(db
         assert "http" in row.source_note or "RULES 未载网址" in row.source_note, row.key
 
 
-def test_shaanxi_rows_say_they_are_demo_assumptions(db: None) -> None:
-    shaanxi = PolicyValue.objects.filter(region_prefix="61")
-    assert shaanxi.count() == 16
-    assert all("演示假设" in row.source_note for row in shaanxi)
-    line = PolicyValue.objects.get(key="monitoring_line", region_prefix="61")
-    assert line.source_note.startswith("演示假设，不是陕西省公布的数字")
+def test_every_catalogue_key_is_seeded_nationally_or_by_the_demo() -> None:
+    assert {spec.key for spec in catalogue.CATALOGUE} == {key for key, *_ in NATIONAL | DEMO}
 
 
-def test_every_catalogue_key_is_seeded() -> None:
-    assert {spec.key for spec in catalogue.CATALOGUE} == {key for key, *_ in SEEDED}
+def test_in_the_demo_every_key_resolves_for_a_shaanxi_village(demo_policy: None) -> None:
+    keys = [spec.key for spec in catalogue.CATALOGUE]
+    for on in (D(2026, 6, 1), D(2031, 1, 1)):
+        assert set(policy.values_for(keys, region=VILLAGE, on=on)) == set(keys)
+
+
+def test_without_the_demo_national_keys_resolve_and_the_others_are_not_set(db: None) -> None:
+    national = {key for key, *_ in NATIONAL}
+    for spec in catalogue.CATALOGUE:
+        if spec.key in national:
+            assert policy.value(spec.key, region=VILLAGE, on=D(2026, 6, 1)) is not None
+        else:
+            with pytest.raises(PolicyNotSet):
+                policy.value(spec.key, region=VILLAGE, on=D(2026, 6, 1))
+    with pytest.raises(PolicyNotSet) as caught:
+        policy.value("deadline.home_check", region=VILLAGE, on=D(2026, 6, 1))
+    assert caught.value.message == (
+        "政策参数“入户核查时限”（deadline.home_check）在 2026-06-01 对区划610902001001没有生效的取值，"
+        "请市指挥部先录入。"
+    )
+
+
+def test_every_number_in_the_catalogue_has_an_upper_bound() -> None:
+    numeric = [s for s in catalogue.CATALOGUE if s.shape in {Shape.MONEY, Shape.MONTHS, Shape.COUNT}]
+    assert [s.key for s in numeric if s.maximum is None] == []
+    assert {s.key: s.maximum for s in numeric if s.shape == Shape.MONEY} == {
+        "monitoring_line": 100_000,
+        "medical.oop_per_stay_monitored": 1_000_000,
+        "medical.oop_per_stay_other": 1_000_000,
+        "microcredit.max_amount": 1_000_000,
+    }
+
+
+def test_a_numeric_key_without_a_maximum_cannot_be_declared() -> None:
+    with pytest.raises(ValueError, match="needs a maximum"):
+        catalogue.PolicyKey(
+            "x", catalogue.SHAPE_LABELS[Shape.MONEY], catalogue.SHAPE_LABELS[Shape.MONEY], Shape.MONEY
+        )
 
 
 def test_unknown_key_is_refused_with_a_chinese_message() -> None:
@@ -157,6 +219,36 @@ def _message(key: str, raw: Any) -> dict[str, list[str]]:
                 ]
             },
         ),
+        (
+            "monitoring_line",
+            "100000.01",
+            {"amount": [LINE + "金额不能超过 100,000 元。"]},
+        ),
+        (
+            "monitoring_line",
+            "1" + "0" * 30,
+            {"amount": [LINE + "金额不能超过 100,000 元。"]},
+        ),
+        (
+            "monitoring_line",
+            "1" * 41,
+            {
+                "amount": [
+                    LINE
+                    + "金额必须是不小于 0 的数字，最多两位小数（单位：元），收到“11111111111111111111…”。"
+                ]
+            },
+        ),
+        (
+            "deadline.home_check",
+            {"days": 3651, "unit": "working"},
+            {"days": ["“入户核查时限”：天数必须是 1 到 3650 之间的整数，收到“3651”。"]},
+        ),
+        (
+            "water.max_outage_days",
+            "367",
+            {"number": ["“饮水安全：年累计断水最多天数”：数值必须是0 到 366 之间的整数，收到“367”。"]},
+        ),
         ("codes.elimination_methods", [], {"items": ["“代码表：风险消除方式”：代码表至少要有一项。"]}),
         (
             "codes.elimination_methods",
@@ -169,6 +261,38 @@ def test_bad_values_get_a_chinese_message_naming_the_parameter(
     key: str, raw: Any, expected: dict[str, list[str]]
 ) -> None:
     assert _message(key, raw) == expected
+
+
+NOTATION = "请用普通数字书写（如 7800 或 0.4），不接受科学计数法、NaN 或 Infinity，收到“%s”。"
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "shown", "input_name"),
+    [
+        ("monitoring_line", "1e400", "1e400", "amount"),  # once stored as a 401-digit line
+        ("monitoring_line", "7.8E3", "7.8E3", "amount"),
+        ("monitoring_line", "NaN", "NaN", "amount"),
+        ("monitoring_line", "Infinity", "Infinity", "amount"),
+        ("monitoring_line", float("inf"), "inf", "amount"),
+        ("monitoring_line", 1e16, "1e+16", "amount"),
+        ("monitoring_line", Decimal("7.8E+3"), "7.8E+3", "amount"),
+        ("medical.oop_income_ratio", "4e-1", "4e-1", "ratio"),
+        ("medical.oop_income_ratio", float("nan"), "nan", "ratio"),
+        ("elimination.min_stable_months", "6e0", "6e0", "number"),
+        ("water.max_horizontal_metres", "-Infinity", "-Infinity", "number"),
+    ],
+)
+def test_exponents_nan_and_infinity_are_refused_with_their_own_message(
+    key: str, raw: Any, shown: str, input_name: str
+) -> None:
+    label = catalogue.get(key).label
+    assert _message(key, raw) == {input_name: [f"“{label}”：" + NOTATION % shown]}
+
+
+def test_exponent_days_of_a_deadline_are_refused() -> None:
+    assert _message("deadline.home_check", {"days": "5e0", "unit": "working"}) == {
+        "days": ["“入户核查时限”：" + NOTATION % "5e0"]
+    }
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from pytest_django import DjangoAssertNumQueries
 from bangfu import policy
 from bangfu.policy import resolution
 from bangfu.policy.exceptions import InvalidRegion, PolicyNotSet, UnknownPolicyKey
+from bangfu.policy.models import enclosing_prefixes
 from bangfu.regions.models import Region
 from tests.policy.conftest import AddVersion
 
@@ -20,8 +21,8 @@ XUNYANG_VILLAGE = "610981100001"  # 红军村, 旬阳市
 
 
 @pytest.fixture
-def lines(add_version: AddVersion) -> None:
-    """On top of the seeded 6,000 ("" from 2021) and 7,800 ("61" from 2024)."""
+def lines(add_version: AddVersion, demo_policy: None) -> None:
+    """On top of the seeded 6,000 ("" from 2021) and the demo's 7,800 ("61" from 2024)."""
     add_version("monitoring_line", "6109", D(2025, 1, 1), 8000)
     add_version("monitoring_line", "6109", D(2026, 3, 1), 8200)
     add_version("monitoring_line", "610902", D(2026, 1, 1), 8500)
@@ -63,7 +64,7 @@ def test_value_is_one_query(django_assert_num_queries: DjangoAssertNumQueries) -
 
 
 def test_values_for_several_keys_is_one_query(
-    db: None, django_assert_num_queries: DjangoAssertNumQueries
+    demo_policy: None, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     keys = [
         "monitoring_line",
@@ -81,8 +82,8 @@ def test_values_for_several_keys_is_one_query(
     }
 
 
-def test_values_for_names_the_first_key_not_set(db: None) -> None:
-    # The seeded Shaanxi deadlines do not apply to another province.
+def test_values_for_names_the_first_key_not_set(demo_policy: None) -> None:
+    # The demo's Shaanxi deadlines do not apply to another province.
     with pytest.raises(PolicyNotSet) as caught:
         policy.values_for(
             ["monitoring_line", "deadline.identification"], region="620000000000", on=D(2026, 6, 1)
@@ -132,7 +133,7 @@ def test_a_datetime_is_not_a_date(db: None) -> None:
         (None, [""]),
     ],
 )
-def test_candidate_prefixes_run_from_everywhere_to_the_region(
+def test_enclosing_prefixes_run_from_everywhere_to_the_region(
     region: str | None, expected: list[str]
 ) -> None:
-    assert resolution.candidate_prefixes(resolution.normalize_region(region)) == expected
+    assert enclosing_prefixes(resolution.normalize_region(region)) == expected

@@ -7,13 +7,16 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from bangfu import policy
 from bangfu.accounts.models import User
 from bangfu.audit.models import AuditEvent
+from bangfu.core.appendonly import AppendOnlyError
 from bangfu.policy import services
-from bangfu.policy.exceptions import AppendOnlyViolation, UnknownPolicyKey
+from bangfu.policy.exceptions import UnknownPolicyKey
 from bangfu.policy.models import OfficialCalendarYear, PolicyValue
+from bangfu.regions.models import Region
 from tests.policy.conftest import calendar_rows, policy_rows
 
 D = dt.date
@@ -21,7 +24,7 @@ VILLAGE = "610902001001"
 LINE = "“防止返贫监测范围（家庭年人均纯收入）”："
 
 
-def add_line(user: User, **overrides: object) -> PolicyValue:
+def add_line(user: User | None, **overrides: object) -> PolicyValue:
     arguments: dict[str, object] = {
         "key": "monitoring_line",
         "region_prefix": "6109",
@@ -29,6 +32,7 @@ def add_line(user: User, **overrides: object) -> PolicyValue:
         "value": "8100",
         "source_note": "安康市2026年监测范围通知（测试）",
         "by": user,
+        "today": D(2025, 1, 1),  # the day the test enters it: every date used below lies ahead
     }
     arguments.update(overrides)
     return services.add_policy_version(**arguments)  # type: ignore[arg-type]
@@ -51,8 +55,11 @@ def test_a_new_version_leaves_the_old_one_unchanged(city_hq: User) -> None:
 def test_a_stored_version_cannot_be_saved_again(db: None) -> None:
     row = PolicyValue.objects.get(key="monitoring_line", region_prefix="")
     row.value = 1
-    with pytest.raises(AppendOnlyViolation):
+    with pytest.raises(AppendOnlyError) as caught:
         row.save()
+    assert caught.value.message == (
+        f"“政策参数版本”只能追加新记录，不能修改已保存的记录（编号 {row.pk}）；更正请新增一条记录。"
+    )
     row.refresh_from_db()
     assert row.value == 6000
 
@@ -60,12 +67,14 @@ def test_a_stored_version_cannot_be_saved_again(db: None) -> None:
 def test_stored_versions_cannot_be_deleted_or_updated_in_bulk(db: None) -> None:
     before = policy_rows()
     row = PolicyValue.objects.get(key="monitoring_line", region_prefix="")
-    with pytest.raises(AppendOnlyViolation):
+    with pytest.raises(AppendOnlyError):
         row.delete()
-    with pytest.raises(AppendOnlyViolation):
+    with pytest.raises(AppendOnlyError):
         PolicyValue.objects.filter(key="monitoring_line").update(value=1)
-    with pytest.raises(AppendOnlyViolation):
+    with pytest.raises(AppendOnlyError):
         PolicyValue.objects.filter(key="monitoring_line").delete()
+    with pytest.raises(AppendOnlyError):
+        PolicyValue.objects.bulk_update([row], ["value"])
     assert policy_rows() == before
 
 
@@ -144,10 +153,81 @@ def test_a_new_version_is_audited(city_hq: User) -> None:
             "parameter": "monitoring_line",
             "region_prefix": "610902001001",
             "effective_from": "2026-01-01",
-            "value": 8300.5,
+            "value": "8300.5",  # floats are recorded as text (see audit.events.json_safe)
             "source_note": "安康市2026年监测范围通知（测试）",
         }
     }
+
+
+# --- effective dates: no back-dating by people, a sane range for everyone ---------------------------------
+
+BACKDATED = (
+    "生效日期不能早于今天（2026-03-02）：已录入的版本决定了过去各日适用的取值，补录过去的日期会改变历史。"
+    "如需更正，请以今天或以后的日期录入新版本，并在依据中说明原因。"
+)
+
+
+def test_a_person_cannot_back_date_a_version(city_hq: User) -> None:
+    before = policy_rows()
+    with pytest.raises(ValidationError) as caught:
+        add_line(city_hq, effective_from=D(2026, 3, 1), today=D(2026, 3, 2))
+    assert caught.value.message_dict == {"effective_from": [BACKDATED]}
+    assert policy_rows() == before
+    assert not AuditEvent.objects.filter(object_type="policy.policyvalue").exists()
+
+
+def test_a_person_may_date_a_version_today_or_later(city_hq: User) -> None:
+    today = add_line(city_hq, effective_from=D(2026, 3, 2), today=D(2026, 3, 2))
+    later = add_line(city_hq, effective_from=D(2027, 1, 1), today=D(2026, 3, 2))
+    assert (today.effective_from, later.effective_from) == (D(2026, 3, 2), D(2027, 1, 1))
+
+
+def test_today_defaults_to_the_date_in_shanghai(city_hq: User) -> None:
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as caught:
+        add_line(city_hq, effective_from=yesterday, today=None)
+    assert caught.value.message_dict["effective_from"][0].startswith(
+        f"生效日期不能早于今天（{timezone.localdate().isoformat()}）"
+    )
+
+
+def test_the_system_may_back_date_when_seeding(regions: dict[str, Region]) -> None:
+    row = add_line(None, region_prefix="6109", effective_from=D(2022, 1, 1), today=D(2026, 3, 2))
+    assert (row.effective_from, row.created_by) == (D(2022, 1, 1), None)
+    event = AuditEvent.objects.get(object_type="policy.policyvalue", object_id=str(row.pk))
+    assert (event.actor_id, event.actor_username) == (None, "")
+
+
+@pytest.mark.parametrize("by_system", [False, True])
+@pytest.mark.parametrize(
+    ("effective_from", "shown"), [(D(1999, 12, 31), "1999-12-31"), (D(9999, 12, 31), "9999-12-31")]
+)
+def test_an_effective_date_outside_2000_to_2100_is_refused(
+    city_hq: User, by_system: bool, effective_from: dt.date, shown: str
+) -> None:
+    before = policy_rows()
+    with pytest.raises(ValidationError) as caught:
+        add_line(None if by_system else city_hq, effective_from=effective_from)
+    assert caught.value.message_dict == {
+        "effective_from": [f"“生效日期”必须在 2000-01-01 至 2100-12-31 之间，收到 {shown}。"]
+    }
+    assert policy_rows() == before
+
+
+def test_the_last_day_of_2100_is_accepted(city_hq: User) -> None:
+    assert add_line(city_hq, effective_from=D(2100, 12, 31)).effective_from == D(2100, 12, 31)
+
+
+def test_an_amount_in_exponent_notation_is_refused_and_nothing_is_stored(city_hq: User) -> None:
+    before = policy_rows()
+    with pytest.raises(ValidationError) as caught:
+        add_line(city_hq, value="1e400")
+    assert caught.value.message_dict == {
+        "amount": [
+            LINE + "请用普通数字书写（如 7800 或 0.4），不接受科学计数法、NaN 或 Infinity，收到“1e400”。"
+        ]
+    }
+    assert policy_rows() == before
 
 
 # --- official calendar years -------------------------------------------------------------------------------
@@ -175,7 +255,7 @@ def test_a_calendar_year_is_entered_and_corrected_as_versions(system_admin: User
     assert D(2027, 2, 8) in schedule.holidays
     assert schedule.workdays == frozenset({D(2027, 2, 6)})
     assert AuditEvent.objects.filter(object_type="policy.officialcalendaryear", action="create").count() == 2
-    with pytest.raises(AppendOnlyViolation):
+    with pytest.raises(AppendOnlyError):
         first.save()
 
 

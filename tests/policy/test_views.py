@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from bangfu.accounts.models import User
 from bangfu.audit.models import AuditEvent
@@ -12,7 +13,8 @@ from bangfu.policy.models import OfficialCalendarYear, PolicyValue
 from tests.permissions import BUSINESS_OVER_VILLAGE, PERSONAS, PermissionMatrix, Route, client_for
 from tests.policy.conftest import calendar_rows, policy_rows
 
-pytestmark = pytest.mark.django_db
+# The demo's values for 陕西省 (the tests' region tree lies in it) give every key a value to show.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_policy")]
 
 D = dt.date
 BUSINESS = frozenset(p for p in PERSONAS if p not in {"auditor", "security_admin", "system_admin"})
@@ -21,9 +23,11 @@ SYSTEM_ADMIN = frozenset({"system_admin"})
 # Personas whose scope neither contains nor encloses the village 610902001001.
 OUTSIDE_VILLAGE = frozenset({"other_county_clerk", "other_village_cadre"})
 
+# A person may not back-date a version: the form's date lies ahead of whatever day the tests run on.
+EFFECTIVE = timezone.localdate() + dt.timedelta(days=30)
 NEW_LINE = {
     "region_prefix": "610902",
-    "effective_from": "2026-07-01",
+    "effective_from": EFFECTIVE.isoformat(),
     "amount": "8300",
     "source_note": "汉滨区2026年监测范围通知（测试）",
 }
@@ -184,7 +188,7 @@ def test_city_hq_adds_a_version_through_the_form(city_hq: User) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/policy/monitoring_line/"
     row = PolicyValue.objects.get(key="monitoring_line", region_prefix="610902")
-    assert (row.effective_from, row.value, row.created_by) == (D(2026, 7, 1), 8300, city_hq)
+    assert (row.effective_from, row.value, row.created_by) == (EFFECTIVE, 8300, city_hq)
     assert AuditEvent.objects.filter(object_type="policy.policyvalue", object_id=str(row.pk)).count() == 1
 
 
@@ -201,7 +205,7 @@ def test_a_bad_value_on_the_form_is_shown_beside_its_input(city_hq: User) -> Non
         "/policy/deadline.home_check/new/",
         {
             "region_prefix": "6109",
-            "effective_from": "2026-07-01",
+            "effective_from": EFFECTIVE.isoformat(),
             "days": "0",
             "unit": "working",
             "source_note": "",
@@ -333,3 +337,172 @@ def test_api_due_date_is_provisional_until_the_year_is_entered(city_hq: User, sy
     client_for(system_admin).post("/policy/calendar/new/", NEW_YEAR)
     body = client.get(url).json()
     assert (body["date"], body["provisional"]) == ("2027-01-05", False)
+
+
+# --- dates outside 2000–2100: a Chinese message naming the field, never a 500 ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "/api/v1/calendar/due-date?key=deadline.home_check&start=9999-12-30",
+            "“起算日期（start）”必须在 2000-01-01 至 2100-12-31 之间，收到 9999-12-30。",
+        ),
+        (
+            "/api/v1/calendar/due-date?key=deadline.village_notice&start=0001-01-01",
+            "“起算日期（start）”必须在 2000-01-01 至 2100-12-31 之间，收到 0001-01-01。",
+        ),
+        (
+            "/api/v1/policy/monitoring_line?on=9999-12-31",
+            "“取值日期（on）”必须在 2000-01-01 至 2100-12-31 之间，收到 9999-12-31。",
+        ),
+        (
+            "/api/v1/policy/monitoring_line?on=1999-12-31",
+            "“取值日期（on）”必须在 2000-01-01 至 2100-12-31 之间，收到 1999-12-31。",
+        ),
+    ],
+)
+def test_api_dates_outside_the_range_are_422_naming_the_parameter(
+    village_cadre: User, url: str, message: str
+) -> None:
+    response = client_for(village_cadre).get(url)
+    assert response.status_code == 422
+    assert response.json() == {"code": "date_out_of_range", "message": message}
+
+
+def test_api_accepts_the_first_and_last_day_of_the_range(village_cadre: User) -> None:
+    client = client_for(village_cadre)
+    last = client.get("/api/v1/calendar/due-date?key=deadline.village_notice&start=2100-12-31")
+    assert (last.status_code, last.json()["date"]) == (200, "2101-01-05")
+    first = client.get("/api/v1/policy/monitoring_line?on=2000-01-01&region=")
+    assert (first.status_code, first.json()["code"]) == (404, "policy_not_set")  # nothing before 2021
+
+
+def test_the_list_names_a_date_outside_the_range_and_shows_today(city_hq: User) -> None:
+    response = client_for(city_hq).get("/policy/?on=9999-12-31")
+    assert response.status_code == 200
+    assert response.context["on"] == timezone.localdate()
+    assert "“日期”必须在 2000-01-01 至 2100-12-31 之间，收到 9999-12-31。" in response.content.decode()
+
+
+def test_the_form_refuses_an_effective_date_outside_the_range(city_hq: User) -> None:
+    before = policy_rows()
+    response = client_for(city_hq).post(
+        "/policy/monitoring_line/new/", {**NEW_LINE, "effective_from": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "effective_from": ["“生效日期”必须在 2000-01-01 至 2100-12-31 之间，收到 9999-12-31。"]
+    }
+    assert policy_rows() == before
+
+
+def test_the_form_refuses_a_back_dated_version(city_hq: User) -> None:
+    before = policy_rows()
+    today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
+    response = client_for(city_hq).post(
+        "/policy/monitoring_line/new/", {**NEW_LINE, "effective_from": yesterday.isoformat()}
+    )
+    assert response.context["form"].errors == {
+        "effective_from": [
+            f"生效日期不能早于今天（{today.isoformat()}）：已录入的版本决定了过去各日适用的取值，补录过去的日期会改变"
+            "历史。如需更正，请以今天或以后的日期录入新版本，并在依据中说明原因。"
+        ]
+    }
+    assert policy_rows() == before
+
+
+# --- the deadline calculator on the calendar page ----------------------------------------------------------
+
+CALCULATOR = "/policy/calendar/?key=deadline.home_check&start=2026-12-28&region=610902001001"
+
+
+class TestDeadlineCalculatorPermissions(PermissionMatrix):
+    routes = [Route(CALCULATOR, allowed=BUSINESS | SYSTEM_ADMIN)]  # noqa: RUF012 — read by the matrix
+
+
+def test_a_december_working_day_deadline_is_provisional_until_2027_is_entered(
+    city_hq: User, system_admin: User
+) -> None:
+    client = client_for(city_hq)
+    before = client.get(CALCULATOR, headers={"HX-Request": "true"})
+    html = before.content.decode()
+    assert html.lstrip().startswith('<div id="deadline-result"')
+    assert "<html" not in html
+    assert '<time datetime="2027-01-04">2027年1月4日</time>' in html
+    assert '<span class="badge text-bg-warning"' in html
+    assert "暂定" in html
+
+    assert client_for(system_admin).post("/policy/calendar/new/", NEW_YEAR).status_code == 302
+    after = client.get(CALCULATOR, headers={"HX-Request": "true"}).content.decode()
+    assert '<time datetime="2027-01-05">2027年1月5日</time>' in after
+    assert "暂定" not in after
+
+
+def test_the_calculator_shows_the_rule_and_region_it_counted_with(village_cadre: User) -> None:
+    response = client_for(village_cadre).get(
+        "/policy/calendar/?key=deadline.identification&start=2026-09-25&region="
+    )
+    assert response.status_code == 200
+    deadline = response.context["deadline"]
+    assert (deadline.date, deadline.provisional, deadline.days) == (D(2026, 10, 22), False, 15)
+    page = response.content.decode()
+    assert "东关村（610902001001）“识别认定总时限”自 2026-09-25 起 15 个工作日，截止日期：" in page
+    assert '<time datetime="2026-10-22">2026年10月22日</time>' in page
+
+
+def test_the_calculator_starts_with_the_users_region_and_today(village_cadre: User) -> None:
+    form = client_for(village_cadre).get("/policy/calendar/").context["deadline_form"]
+    assert not form.is_bound
+    assert form.initial == {
+        "key": "deadline.self_report_acceptance",
+        "start": timezone.localdate(),
+        "region": "610902001001",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "key=deadline.home_check&start=2026-12-28&region=610981100001",
+            "区划“610981100001”不在您的管辖范围内。",
+        ),
+        ("key=deadline.home_check&start=2026-12-28&region=6100", "区划“6100”无效"),
+        (
+            "key=deadline.home_check&start=9999-12-30",
+            "“起算日期”必须在 2000-01-01 至 2100-12-31 之间，收到 9999-12-30。",
+        ),
+        ("key=monitoring_line&start=2026-12-28", "请选择列表中的期限。"),
+        ("key=deadline.home_check&start=", "请填写起算日期。"),
+        (
+            "key=deadline.home_check&start=2026-12-28&region=620000000000",
+            "区划“62”不在您的管辖范围内。",
+        ),
+    ],
+)
+def test_bad_calculator_input_is_named_and_computes_nothing(
+    village_cadre: User, query: str, message: str
+) -> None:
+    client = client_for(village_cadre)
+    page = client.get(f"/policy/calendar/?{query}")
+    result = client.get(f"/policy/calendar/?{query}", headers={"HX-Request": "true"})
+    assert page.status_code == result.status_code == 200
+    assert page.context["deadline"] is None
+    assert message in page.content.decode()
+    assert message in result.content.decode()
+    assert "<time" not in result.content.decode()
+
+
+def test_the_system_admin_computes_for_any_region_and_is_told_when_no_rule_is_set(system_admin: User) -> None:
+    client = client_for(system_admin)
+    shaanxi = client.get(CALCULATOR)
+    assert shaanxi.context["deadline"].date == D(2027, 1, 4)
+    nationwide = client.get("/policy/calendar/?key=deadline.home_check&start=2026-12-28")
+    assert nationwide.context["deadline"] is None
+    assert (
+        "政策参数“入户核查时限”（deadline.home_check）在 2026-12-28 对全国没有生效的取值，请市指挥部先录入。"
+        in nationwide.content.decode()
+    )

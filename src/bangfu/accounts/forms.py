@@ -6,12 +6,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from bangfu.accounts import services
-from bangfu.accounts.models import Role, Sector, User
-from bangfu.regions.codes import is_valid_code
+from bangfu.accounts import services, tokens
+from bangfu.accounts.models import BUSINESS_ROLES, Role, Sector, User
+from bangfu.regions.codes import Level, is_valid_code
 from bangfu.regions.models import Region
+
+# The roles the security admin may give on the web: 三员 accounts come only from ``bangfu create-user``.
+BUSINESS_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in BUSINESS_ROLES]
 
 
 class StyledForm(forms.Form):
@@ -21,7 +26,7 @@ class StyledForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
@@ -63,18 +68,14 @@ class PasswordChangeForm(StyledForm):
     new_password1 = forms.CharField(label=_("新密码"), strip=False, widget=forms.PasswordInput)
     new_password2 = forms.CharField(label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        self.user = user
+    """The fields only: the current password is checked by ``services.check_current_password`` in the view,
+    so that django-axes counts wrong guesses like failed log-ins."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["old_password"].widget.attrs.update({"autocomplete": "current-password"})
         for name in ("new_password1", "new_password2"):
             self.fields[name].widget.attrs.update({"autocomplete": "new-password"})
-
-    def clean_old_password(self) -> str:
-        old: str = self.cleaned_data["old_password"]
-        if not self.user.check_password(old):
-            raise ValidationError(_("当前密码不正确。"), code="password_incorrect")
-        return old
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -86,14 +87,42 @@ class PasswordChangeForm(StyledForm):
         return cleaned
 
 
+class RegionSearchInput(forms.TextInput):
+    """A code input whose suggestions (a ``<datalist>``) come from ``accounts:region-search`` as one types.
+
+    The regions app's drill-down picker cannot serve here: it starts from the user's own scope, and the
+    security admin, an admin role, has none (``visible_to`` is empty for 三员).
+    """
+
+    template_name = "accounts/widgets/region_search_input.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        options_id = f"{widget_attrs.get('id') or name}-options"
+        widget_attrs.update(
+            {
+                "list": options_id,
+                "autocomplete": "off",
+                "hx-get": reverse("accounts:region-search"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": f"#{options_id}",
+                "hx-swap": "innerHTML",
+            }
+        )
+        context["options_id"] = options_id
+        return context
+
+
 class RegionCodeField(forms.CharField):
-    """The region picker's value: a 12-digit statistical code of a loaded region (empty -> None)."""
+    """A 12-digit statistical code of a loaded region, typed or picked from the search (empty -> None)."""
+
+    widget = RegionSearchInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 12)
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "numeric", "data-region-picker": "true"})
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Region):
@@ -114,19 +143,58 @@ class RegionCodeField(forms.CharField):
         return region
 
 
-class _ScopeForm(StyledForm):
-    """Role, region and sector, checked together by ``services.check_role_scope``."""
+class CountiesField(forms.ModelMultipleChoiceField):
+    """An inspection group's assigned counties: checkboxes of the loaded county-level regions."""
 
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    region = RegionCodeField(label=_("管辖区域"), help_text=_("12位区划代码；管理员角色（三员）留空。"))
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": _("督查区域必须是已加载的县级区划代码：%(value)s"),
+                "invalid_pk_value": _("督查区域的区划代码无效：%(pk)s"),
+            },
+        )
+        queryset = Region.objects.filter(level=Level.COUNTY).select_related("parent").order_by("code")
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, obj: Region) -> str:
+        parent = obj.parent
+        return f"{parent.name} · {obj.name}" if parent is not None else obj.name
+
+
+class _ScopeForm(StyledForm):
+    """Role, region, sector and assigned counties, checked together by ``services.check_role_scope``.
+
+    Only business roles are offered: admin-role (三员) accounts are created on the server.
+    """
+
+    role = forms.ChoiceField(
+        label=_("角色"),
+        choices=BUSINESS_ROLE_CHOICES,
+        error_messages={
+            "invalid_choice": _(
+                "角色无效：%(value)s。三员（审计员、安全管理员、系统管理员）账号只能在服务器上用 "
+                "bangfu create-user 命令创建。"
+            )
+        },
+    )
+    region = RegionCodeField(label=_("管辖区域"), help_text=_("输入区划名称或代码查找，填12位区划代码。"))
     sector = forms.ChoiceField(label=_("行业"), choices=[("", "—"), *Sector.choices], required=False)
+    assigned_regions = CountiesField(label=_("督查区域"), help_text=_("仅督查组：所督查的县（区）。"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if "role" in cleaned and "region" in cleaned and "sector" in cleaned:
+        scope_fields = ("role", "region", "sector", "assigned_regions")
+        if all(name in cleaned for name in scope_fields):
             try:
                 services.check_role_scope(
-                    role=cleaned["role"], region=cleaned["region"], sector=cleaned["sector"]
+                    role=cleaned["role"],
+                    region=cleaned["region"],
+                    sector=cleaned["sector"],
+                    assigned_regions=list(cleaned["assigned_regions"]),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -151,11 +219,38 @@ class UserCreateForm(_ScopeForm):
 
 
 class UserEditForm(_ScopeForm):
+    """Edits a user; for an admin-role account (三员) only name, unit and active flag: its role and scope
+    are not changed on the web."""
+
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     unit = forms.CharField(label=_("单位"), max_length=100, required=False)
     is_active = forms.BooleanField(label=_("启用"), required=False)
 
-    field_order = ("full_name", "unit", "role", "region", "sector", "is_active")
+    field_order = ("full_name", "unit", "role", "region", "sector", "assigned_regions", "is_active")
+    SCOPE_FIELDS = ("role", "region", "sector", "assigned_regions")
+
+    def __init__(self, *args: Any, target: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.target = target
+        if target.is_admin_role:
+            for name in self.SCOPE_FIELDS:
+                del self.fields[name]
+
+    def scope(self) -> dict[str, Any]:
+        """The role and scope to save: the form's, or the account's own for an admin role."""
+        if self.target.is_admin_role:
+            return {
+                "role": self.target.role,
+                "region": self.target.region,
+                "sector": self.target.sector,
+                "assigned_regions": None,
+            }
+        return {
+            "role": self.cleaned_data["role"],
+            "region": self.cleaned_data["region"],
+            "sector": self.cleaned_data["sector"],
+            "assigned_regions": list(self.cleaned_data["assigned_regions"]),
+        }
 
 
 class UserSearchForm(StyledForm):
@@ -165,3 +260,19 @@ class UserSearchForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.attrs.update({"placeholder": _("用户名、姓名或单位"), "type": "search"})
+
+
+class ApiTokenForm(StyledForm):
+    """A new API token of one's own: what it is for and how many days it lasts (at most the setting)."""
+
+    name = forms.CharField(label=_("用途"), max_length=100, help_text=_("例如：医保数据对接脚本"))
+    days = forms.IntegerField(label=_("有效天数"), min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = tokens.default_days()
+        days = self.fields["days"]
+        days.initial = limit
+        days.validators.append(MaxValueValidator(limit))
+        days.widget.attrs.update({"max": limit, "min": 1})
+        days.help_text = _("最长%(days)d天。") % {"days": limit}

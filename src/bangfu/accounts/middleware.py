@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from bangfu.accounts import services
 from bangfu.accounts.permissions import current_user
@@ -48,8 +49,8 @@ def is_api_request(request: HttpRequest) -> bool:
 
 
 def is_htmx_request(request: HttpRequest) -> bool:
-    # HtmxMiddleware runs after these, so read the header rather than ``request.htmx``.
-    return request.headers.get("HX-Request") == "true"
+    # HtmxMiddleware runs after these, so ``request.htmx`` is not set yet: ask django-htmx directly.
+    return bool(HtmxDetails(request))
 
 
 def api_refusal(*, status: int, code: str, message: str) -> JsonResponse:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -40,6 +41,8 @@ class Sector(models.TextChoices):
 ADMIN_ROLES = frozenset({Role.AUDITOR, Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN})
 # Roles whose work is business data within a region scope.
 BUSINESS_ROLES = frozenset(set(Role) - ADMIN_ROLES)
+# Instance attribute holding an inspection group's computed scope prefixes.
+_SCOPE_CACHE = "_bangfu_scope_prefixes"
 
 
 class User(AbstractUser):
@@ -56,6 +59,14 @@ class User(AbstractUser):
         help_text=_("用户可见数据的范围：本区域及其下级。"),
     )
     sector = models.CharField(_("行业"), max_length=32, choices=Sector.choices, blank=True)
+    # DESIGN.md §1: an inspection group supervises the counties it is assigned, beside its own region.
+    assigned_regions = models.ManyToManyField(
+        "regions.Region",
+        verbose_name=_("督查区域"),
+        blank=True,
+        related_name="+",
+        help_text=_("仅督查组：所督查的县（区）。"),
+    )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.CharField(_("单位"), max_length=100, blank=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
@@ -80,9 +91,30 @@ class User(AbstractUser):
         return self.is_active and self.role in BUSINESS_ROLES and self.region_id is not None
 
     def scope_prefixes(self) -> list[str]:
+        """The code prefixes this user may read: the region's own first, then (inspection groups only) the
+        assigned counties not already inside it. One query for an inspection group, cached on the instance
+        for as long as role and region stay the same (``services`` clears it when assignments change)."""
         if not self.reads_business_data():
             return []
-        return [prefix_of(str(self.region_id))]
+        own = prefix_of(str(self.region_id))
+        if self.role != Role.INSPECTION_GROUP:
+            return [own]
+        key = (self.role, self.region_id)
+        cached: tuple[Any, list[str]] | None = self.__dict__.get(_SCOPE_CACHE)
+        if cached is not None and cached[0] == key:
+            return list(cached[1])
+        prefixes = [own]
+        for code in self.assigned_regions.order_by("code").values_list("code", flat=True):
+            prefix = prefix_of(code)
+            # A county inside the group's own region (or listed twice) adds nothing to the scope.
+            if not any(prefix.startswith(kept) for kept in prefixes):
+                prefixes.append(prefix)
+        self.__dict__[_SCOPE_CACHE] = (key, prefixes)
+        return list(prefixes)
+
+    def forget_scope(self) -> None:
+        """Drop the cached scope prefixes (after the assigned regions changed)."""
+        self.__dict__.pop(_SCOPE_CACHE, None)
 
     def scope_sector(self) -> str | None:
         return self.sector or None if self.role == Role.DEPARTMENT else None
@@ -117,6 +149,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     class Meta:
@@ -125,3 +158,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+    def is_expired(self, *, now: datetime) -> bool:
+        return self.expires_at <= now

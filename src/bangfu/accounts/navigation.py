@@ -64,6 +64,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 ACCOUNT_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("修改密码"), "accounts:password-change", ALL_ROLES),
     NavItem(_("双因素认证"), "accounts:second-factor-setup", ALL_ROLES),
+    # 三员 hold no API tokens (accounts.tokens).
+    NavItem(_("我的API令牌"), "accounts:token-list", BUSINESS_ROLES),
 )
 
 # What each role does here, shown on the home page (DESIGN.md §1).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -19,20 +19,33 @@ from django.utils.translation import gettext as _
 from bangfu.accounts.models import Role, User
 
 P = ParamSpec("P")
-ViewFunc = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+# The request type is generic so that a view may declare a narrower one (``HtmxHttpRequest``).
+R = TypeVar("R", bound=HttpRequest)
+ViewFunc = Callable[Concatenate[R, P], HttpResponseBase]
 
 
-def current_user(request: HttpRequest) -> User | None:
+@overload
+def current_user(request: HttpRequest) -> User | None: ...
+
+
+@overload
+def current_user(request: HttpRequest, *, required: Literal[True]) -> User: ...
+
+
+def current_user(request: HttpRequest, *, required: bool = False) -> User | None:
     """The logged-in, active user of this request as a plain ``User`` instance, or None.
 
     django-otp's middleware wraps ``request.user`` in a ``SimpleLazyObject``; services and audit events get
-    the instance inside, because ``type()`` of the wrapper is not the model.
+    the instance inside, because ``type()`` of the wrapper is not the model. ``required=True`` (in views
+    behind ``role_required``, where there is always one) raises ``PermissionDenied`` instead of None.
     """
     user = request.user
-    if not user.is_authenticated or not user.is_active:
-        return None
-    unwrapped = unwrap_user(user)
-    return unwrapped if isinstance(unwrapped, User) else None
+    unwrapped = unwrap_user(user) if user.is_authenticated and user.is_active else None
+    if isinstance(unwrapped, User):
+        return unwrapped
+    if required:
+        raise PermissionDenied(_("请先登录。"))
+    return None
 
 
 def unwrap_user(user: Any) -> Any:
@@ -53,15 +66,15 @@ def has_role(user: object, *roles: str) -> bool:
     )
 
 
-def role_required(*roles: Role | str) -> Callable[[ViewFunc[P]], ViewFunc[P]]:
+def role_required(*roles: Role | str) -> Callable[[ViewFunc[R, P]], ViewFunc[R, P]]:
     """Allow the view only to users holding one of ``roles``; anonymous -> log-in, others -> 403."""
     if not roles:
         raise ValueError("role_required needs at least one role")
     allowed = tuple(str(role) for role in roles)
 
-    def decorator(view: ViewFunc[P]) -> ViewFunc[P]:
+    def decorator(view: ViewFunc[R, P]) -> ViewFunc[R, P]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        def wrapped(request: R, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, *allowed):

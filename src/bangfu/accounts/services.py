@@ -5,11 +5,16 @@ views, the ``create-user`` command and the demo all call these, never the model 
 
 Separation of duties (三员分立): only the security admin manages users, roles and scopes, and never their
 own role, scope or active flag; admin roles carry no region; the three admin roles need a second factor.
+On the web (``by`` a user) the security admin manages business accounts only: admin-role accounts are
+created, and their passwords and devices reset, on the server (``bangfu create-user``, ``bangfu
+reset-password``, ``bangfu reset-second-factor``, ``by=None``). Otherwise one person could make themselves
+the auditor too, or take over the auditor's account with a password reset.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -73,25 +78,45 @@ def log_in(*, request: HttpRequest, username: str, password: str) -> LoginOutcom
     was_locked = lockouts.is_locked(username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        locked = bool(getattr(request, "axes_locked_out", False)) or was_locked
-        events.login_failed(
-            username=username, request=request, reason="locked_out" if was_locked else "bad_credentials"
+        locked = _record_failure(
+            request=request, username=username, reason="bad_credentials", was_locked=was_locked
         )
-        if locked and not was_locked:
-            events.security(
-                actor=None,
-                action="account_locked",
-                obj=User.objects.filter(username=username).first(),
-                detail={"username": username, "failures": settings.AXES_FAILURE_LIMIT},
-                request=request,
-            )
         return LoginOutcome(user=None, locked=locked)
     if not isinstance(user, User):
         raise TypeError("AUTH_USER_MODEL must be accounts.User")
+    # Guesses sent in parallel all pass axes' check before any of them is recorded, so the right password
+    # can arrive after the others have locked the account. Look again before starting a session.
+    if lockouts.is_locked(user.get_username()):
+        events.login_failed(username=username, request=request, reason="locked_out")
+        return LoginOutcome(user=None, locked=True)
     auth_login(request, user)
     request.session[SECOND_FACTOR_ENROLLED_SESSION_KEY] = confirmed_device(user) is not None
     events.login(user=user, request=request)
     return LoginOutcome(user=user)
+
+
+def _record_failure(*, request: HttpRequest, username: str, reason: str, was_locked: bool) -> bool:
+    """Audit a failed password check that django-axes has just counted; whether the account is now locked.
+
+    Side effects: a ``login_failed`` event (reason ``locked_out`` when the account was locked already),
+    and a security ``account_locked`` event when this failure is the one that locks it.
+    """
+    locked = bool(getattr(request, "axes_locked_out", False)) or was_locked
+    events.login_failed(username=username, request=request, reason="locked_out" if was_locked else reason)
+    if locked and not was_locked:
+        account = User.objects.filter(username=username).first()
+        events.security(
+            actor=None,
+            action="account_locked",
+            obj=account,
+            # A name matching no account may be anything typed in the wrong box: never stored in clear.
+            detail={
+                "username": username if account else events.mask_unknown_username(username),
+                "failures": settings.AXES_FAILURE_LIMIT,
+            },
+            request=request,
+        )
+    return locked
 
 
 def log_out(*, request: HttpRequest) -> None:
@@ -104,6 +129,37 @@ def log_out(*, request: HttpRequest) -> None:
 
 
 # --- passwords ---------------------------------------------------------------------------------------------
+
+
+class PasswordCheck(Enum):
+    CORRECT = "correct"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+def check_current_password(*, request: HttpRequest, user: User, password: str) -> PasswordCheck:
+    """Check the password a logged-in user typed as their current one, counted like a log-in.
+
+    Going through ``authenticate`` lets django-axes count the failures: an open session must not allow
+    unlimited guesses of the password, and after ``AXES_FAILURE_LIMIT`` wrong ones the account is locked.
+    Side effects on failure: axes' attempt record; a ``login_failed`` audit event with reason
+    ``wrong_old_password`` (``locked_out`` when already locked); ``account_locked`` when this one locks.
+    Nothing is written on success: the password change that follows is audited.
+    """
+    username = user.get_username()
+    was_locked = lockouts.is_locked(username)
+    authenticated = authenticate(request, username=username, password=password)
+    if authenticated is None:
+        locked = _record_failure(
+            request=request, username=username, reason="wrong_old_password", was_locked=was_locked
+        )
+        return PasswordCheck.LOCKED if locked else PasswordCheck.WRONG
+    if authenticated.pk != user.pk:
+        raise TypeError("authenticate returned another user for the same username")
+    # The same re-check as ``log_in``: parallel wrong guesses may have locked the account meanwhile.
+    if lockouts.is_locked(username):
+        return PasswordCheck.LOCKED
+    return PasswordCheck.CORRECT
 
 
 def set_password(
@@ -159,13 +215,22 @@ def generate_temporary_password(length: int = 12) -> str:
 # --- role and scope rules ----------------------------------------------------------------------------------
 
 
-def check_role_scope(*, role: str, region: Region | None, sector: str) -> None:
+def check_role_scope(
+    *, role: str, region: Region | None, sector: str, assigned_regions: Sequence[Region] = ()
+) -> None:
     """The rules binding a role to its region and sector; raises ``ValidationError`` keyed by field.
 
     Admin roles carry neither region nor sector (they never read business data); business roles need a
-    region, at the level their role works at; only sector departments carry a sector, and they must.
+    region, at the level their role works at; only sector departments carry a sector, and they must; only
+    inspection groups are assigned counties (督查区域), and only county-level regions.
     """
     errors: dict[str, str] = {}
+    if assigned_regions and role != Role.INSPECTION_GROUP:
+        errors["assigned_regions"] = _("只有督查组用户设置督查区域。")
+    elif not_counties := [r.name for r in assigned_regions if r.level != Level.COUNTY]:
+        errors["assigned_regions"] = _("督查区域必须是县级区划，%(names)s不是。") % {
+            "names": "、".join(not_counties)
+        }
     if role not in Role.values:
         raise ValidationError({"role": _("角色无效：%(role)s") % {"role": role}})
     if sector and sector not in Sector.values:
@@ -198,8 +263,14 @@ def _require_security_admin(by: User | None) -> None:
         raise PermissionDenied(_("只有安全管理员可以管理用户账号。"))
 
 
-def _snapshot(user: User) -> dict[str, Any]:
-    """The fields of a user an audit event compares before and after."""
+def _snapshot(user: User, *, assigned: Sequence[Region] | None = None) -> dict[str, Any]:
+    """The fields of a user an audit event compares before and after (``assigned``: the assigned regions
+    about to be saved; default the saved ones)."""
+    codes = (
+        [region.code for region in assigned]
+        if assigned is not None
+        else list(user.assigned_regions.values_list("code", flat=True))
+    )
     return {
         "username": user.username,
         "full_name": user.full_name,
@@ -207,15 +278,20 @@ def _snapshot(user: User) -> dict[str, Any]:
         "role": user.role,
         "region": user.region_id or "",
         "sector": user.sector,
+        "assigned_regions": sorted(codes),
         "is_active": user.is_active,
     }
+
+
+def _admin_role_refusal() -> str:
+    return _("不能在网页上授予管理员角色（三员）：三员账号只能在服务器上用 bangfu create-user 命令创建。")
 
 
 def _update_operation(changed: dict[str, Any]) -> str:
     """The operation name auditors filter on: the most security-relevant change of the edit."""
     if "role" in changed:
         return "role_changed"
-    if "region" in changed or "sector" in changed:
+    if "region" in changed or "sector" in changed or "assigned_regions" in changed:
         return "scope_changed"
     if "is_active" in changed:
         return "user_activated" if changed["is_active"] else "user_deactivated"
@@ -236,14 +312,16 @@ def create_user(
     unit: str = "",
     password: str,
     must_change_password: bool = True,
+    assigned_regions: Sequence[Region] = (),
     request: HttpRequest | None = None,
 ) -> User:
     """Create an account with its role and scope.
 
-    ``by`` is the security admin, or None for ``bangfu create-user`` run by whoever operates the server.
-    Raises ``PermissionDenied`` for anyone else and ``ValidationError`` keyed by field for bad input.
-    Side effects: the user row; its first password (history, audit) through ``set_password``; a security
-    audit event ``user_created`` with the new values.
+    ``by`` is the security admin, or None for ``bangfu create-user`` run by whoever operates the server;
+    admin-role accounts are created only that way. Raises ``PermissionDenied`` for anyone else and
+    ``ValidationError`` keyed by field for bad input (an admin role from the web is a ``role`` error).
+    Side effects: the user row and its assigned regions; its first password (history, audit) through
+    ``set_password``; a security audit event ``user_created`` with the new values.
     """
     _require_security_admin(by)
     username = username.strip()
@@ -260,9 +338,11 @@ def create_user(
         if "username" not in errors and User.objects.filter(username=username).exists():
             errors["username"] = _("用户名已存在：%(username)s") % {"username": username}
     try:
-        check_role_scope(role=role, region=region, sector=sector)
+        check_role_scope(role=role, region=region, sector=sector, assigned_regions=assigned_regions)
     except ValidationError as exc:
         errors.update({field: " ".join(msgs) for field, msgs in exc.message_dict.items()})
+    if by is not None and role in ADMIN_ROLES:
+        errors["role"] = _admin_role_refusal()
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -282,6 +362,7 @@ def create_user(
             raise ValidationError({"password": exc.messages}) from exc
         user.set_unusable_password()
         user.save()
+        user.assigned_regions.set(assigned_regions)
         events.security(
             actor=by, action="user_created", obj=user, detail={"after": _snapshot(user)}, request=request
         )
@@ -299,28 +380,40 @@ def update_user(
     is_active: bool,
     full_name: str,
     unit: str,
+    assigned_regions: Sequence[Region] | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    """Change a user's role, scope, active flag, name or unit.
+    """Change a user's role, scope (region, sector, assigned regions), active flag, name or unit.
 
-    Raises ``PermissionDenied`` unless ``by`` is the security admin, and when the security admin changes
-    their own role, region, sector or active flag (no self-escalation, no locking oneself out);
-    ``ValidationError`` keyed by field when the role/scope rules are broken.
-    Side effects: the user row; one security audit event with the changed fields before/after, named
-    ``role_changed``, ``scope_changed``, ``user_activated``/``user_deactivated`` or ``user_updated`` after
-    the most significant change (no event when nothing changed).
+    ``assigned_regions`` None leaves them as they are. Raises ``PermissionDenied`` unless ``by`` is the
+    security admin, and when the security admin changes their own role, scope or active flag (no
+    self-escalation, no locking oneself out); ``ValidationError`` keyed by field when the role/scope rules
+    are broken, and on ``role`` for a role change to or from an admin role or any change of an admin-role
+    account's role or scope (三员 accounts come only from ``bangfu create-user``).
+    Side effects: the user row and its assigned regions; one security audit event with the changed
+    fields before/after, named ``role_changed``, ``scope_changed``, ``user_activated``/``user_deactivated``
+    or ``user_updated`` after the most significant change (no event when nothing changed).
     """
     _require_security_admin(by)
     before = _snapshot(user)
-    privileged_change = (
+    assigned = (
+        list(assigned_regions)
+        if assigned_regions is not None
+        else list(user.assigned_regions.order_by("code"))
+    )
+    scope_change = (
         role != user.role
         or (region.pk if region else None) != user.region_id
         or sector != user.sector
-        or is_active != user.is_active
+        or sorted(r.code for r in assigned) != before["assigned_regions"]
     )
-    if user.pk == by.pk and privileged_change:
+    if user.pk == by.pk and (scope_change or is_active != user.is_active):
         raise PermissionDenied(_("安全管理员不能修改自己的角色、管辖区域、行业或启用状态。"))
-    check_role_scope(role=role, region=region, sector=sector)
+    if user.role in ADMIN_ROLES and scope_change:
+        raise ValidationError({"role": _("管理员角色（三员）账号的角色和管辖范围不能在网页上修改。")})
+    if role in ADMIN_ROLES and role != user.role:
+        raise ValidationError({"role": _admin_role_refusal()})
+    check_role_scope(role=role, region=region, sector=sector, assigned_regions=assigned)
     with transaction.atomic():
         user.role = role
         user.region = region
@@ -328,10 +421,13 @@ def update_user(
         user.is_active = is_active
         user.full_name = full_name.strip()
         user.unit = unit.strip()
-        after = _snapshot(user)
+        after = _snapshot(user, assigned=assigned)
         if after == before:
             return user
         user.save(update_fields=["role", "region", "sector", "is_active", "full_name", "unit"])
+        if after["assigned_regions"] != before["assigned_regions"]:
+            user.assigned_regions.set(assigned)
+        user.forget_scope()
         changed = {key: value for key, value in after.items() if before[key] != value}
         events.security(
             actor=by,
@@ -347,19 +443,39 @@ def reset_password(*, user: User, by: User, request: HttpRequest | None = None) 
     """Give ``user`` a random temporary password they must change at next log-in; returns it (shown once).
 
     Raises ``PermissionDenied`` unless ``by`` is the security admin acting on someone else (their own
-    password is changed on the change-password page, knowing the old one).
+    password is changed on the change-password page, knowing the old one) who holds a business role:
+    resetting an admin-role account would let the security admin log in as the auditor, so those are
+    reset on the server (``reset_password_on_server``).
     Side effects: through ``set_password`` (hash, history, ``must_change_password``, audit); clears the
     lock-out so the user can log in with it; a security audit event ``password_reset``.
     """
     _require_security_admin(by)
     if user.pk == by.pk:
         raise PermissionDenied(_("不能重置自己的密码，请在“修改密码”页面修改。"))
+    if user.is_admin_role:
+        raise PermissionDenied(
+            _("管理员角色（三员）账号的密码只能在服务器上用 bangfu reset-password 命令重置。")
+        )
     raw = generate_temporary_password()
     with transaction.atomic():
         set_password(user=user, raw=raw, by=by, temporary=True, request=request)
         axes_reset(username=user.username)
         events.security(actor=by, action="password_reset", obj=user, request=request)
     return raw
+
+
+def reset_password_on_server(*, user: User, raw: str, must_change_password: bool) -> None:
+    """Set ``user``'s password from the server's shell (``bangfu reset-password``), any role included.
+
+    Whoever runs commands on the server already controls the deployment; this is how an admin-role
+    account that lost its password gets a new one. Raises ``ValidationError({"password": …})`` for a
+    password the policy refuses. Side effects: through ``set_password`` (hash, history, audit); clears
+    the lock-out; a security audit event ``password_reset`` with ``{"channel": "command"}``.
+    """
+    with transaction.atomic():
+        set_password(user=user, raw=raw, by=None, temporary=must_change_password)
+        axes_reset(username=user.username)
+        events.security(actor=None, action="password_reset", obj=user, detail={"channel": "command"})
 
 
 def unlock_user(*, user: User, by: User, request: HttpRequest | None = None) -> int:
@@ -381,16 +497,21 @@ def unlock_user(*, user: User, by: User, request: HttpRequest | None = None) -> 
     return cleared
 
 
-def reset_second_factor(*, user: User, by: User, request: HttpRequest | None = None) -> int:
+def reset_second_factor(*, user: User, by: User | None, request: HttpRequest | None = None) -> int:
     """Remove a user's TOTP devices (lost phone); an admin-role user must enrol again at next request.
 
-    Raises ``PermissionDenied`` unless ``by`` is the security admin acting on someone else.
-    Side effects: deletes the devices (their sessions become unverified); a security audit event
-    ``second_factor_reset``.
+    ``by`` None is ``bangfu reset-second-factor`` on the server, the only way for admin-role accounts:
+    on the web the security admin may reset only another business user's device (otherwise a password
+    reset plus a device reset would hand them the auditor's account). Raises ``PermissionDenied``
+    otherwise. Side effects: deletes the devices (their sessions become unverified); a security audit
+    event ``second_factor_reset``.
     """
     _require_security_admin(by)
-    if user.pk == by.pk:
-        raise PermissionDenied(_("不能重置自己的动态口令设备，请联系另一名安全管理员。"))
+    # The security admin is an admin role too, so this also covers their own device.
+    if by is not None and (user.pk == by.pk or user.is_admin_role):
+        raise PermissionDenied(
+            _("管理员角色（三员）账号的动态口令只能在服务器上用 bangfu reset-second-factor 命令重置。")
+        )
     with transaction.atomic():
         removed, _details = TOTPDevice.objects.filter(user=user).delete()
         events.security(

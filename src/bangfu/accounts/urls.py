@@ -19,5 +19,8 @@ urlpatterns = [
     path(
         "users/<int:pk>/reset-second-factor/", views.user_reset_second_factor, name="user-reset-second-factor"
     ),
+    path("regions/search/", views.region_search, name="region-search"),
+    path("tokens/", views.token_list, name="token-list"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("system/", views.system_status, name="system"),
 ]

@@ -1,5 +1,8 @@
-"""Accounts pages: log-in/out, password change, TOTP setup and verification, the security admin's user
-management and the system admin's status page. Thin: parse, call ``services``, render.
+"""Accounts pages: log-in/out, password change, TOTP setup and verification, one's own API tokens, the
+security admin's user management and the system admin's status page. Thin: parse, call ``services``, render.
+
+Pages that show or take a secret (passwords, TOTP secrets, temporary passwords, API tokens) are
+``never_cache``: no browser or proxy may keep a copy.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ import base64
 import io
 import platform
 import sqlite3
+from datetime import datetime
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlencode
@@ -29,12 +33,16 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from bangfu.accounts import lockouts, services
+from bangfu.accounts import lockouts, services, tokens
 from bangfu.accounts.forms import (
+    ApiTokenForm,
     LoginForm,
     PasswordChangeForm,
     TokenForm,
@@ -43,10 +51,14 @@ from bangfu.accounts.forms import (
     UserSearchForm,
 )
 from bangfu.accounts.middleware import IDLE_REASON
-from bangfu.accounts.models import Role, User
+from bangfu.accounts.models import BUSINESS_ROLES, ApiToken, Role, User
 from bangfu.accounts.permissions import current_user, role_required
+from bangfu.core.htmx import HtmxHttpRequest
+from bangfu.regions.models import Region
 
 USERS_PER_PAGE = 50
+# Suggestions the region search returns: enough to find a region by a few characters of its name.
+REGION_SEARCH_LIMIT = 20
 
 
 # --- log-in and log-out ------------------------------------------------------------------------------------
@@ -95,6 +107,7 @@ def _lock_message() -> str:
     return _("账号已锁定，请%(minutes)d分钟后再试。") % {"minutes": lockouts.cooloff_minutes()}
 
 
+@never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if request.method == "GET" and user is not None:
@@ -140,9 +153,12 @@ def locked_out(
     The log-in page again, with the lock-out message and status 429 (Too Many Requests).
     """
     username = (credentials or {}).get("username") or request.POST.get("username", "")
-    return _login_page(
+    response = _login_page(
         request, LoginForm(initial={"username": username}), status=429, locked_message=_lock_message()
     )
+    # AxesMiddleware puts this response in place of the view's, so the view's never_cache does not apply.
+    add_never_cache_headers(response)
+    return response
 
 
 def logout_view(request: HttpRequest) -> HttpResponse:
@@ -151,27 +167,45 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         services.log_out(request=request)
         messages.info(request, _("您已安全退出。"))
         return redirect(settings.LOGOUT_REDIRECT_URL)
-    if not request.user.is_authenticated:
+    if current_user(request) is None:
         return redirect(settings.LOGIN_URL)
     return render(request, "accounts/logout.html")
 
 
+@never_cache
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if user is None:
         return redirect(settings.LOGIN_URL)
-    form = PasswordChangeForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_password(user=user, raw=form.cleaned_data["new_password1"], by=user, request=request)
-        except ValidationError as exc:
-            form.add_error("new_password1", exc.message_dict["password"])
-        else:
-            # Keep this session; Django invalidates sessions whose password hash changed.
-            update_session_auth_hash(request, user)
-            messages.success(request, _("密码已修改。"))
-            return HttpResponseRedirect(_safe_next(request) or _home_for(user))
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST":
+        valid = form.is_valid()
+        old_password = form.cleaned_data.get("old_password")
+        # Checked even when the new passwords have errors, so that every wrong field is named at once; an
+        # empty field is not a guess and is not counted.
+        check = (
+            services.check_current_password(request=request, user=user, password=old_password)
+            if old_password
+            else None
+        )
+        if check is services.PasswordCheck.LOCKED:
+            # This session was used to guess the password: it ends with the account's lock.
+            services.log_out(request=request)
+            return locked_out(request, None, {"username": user.get_username()})
+        if check is services.PasswordCheck.WRONG:
+            form.add_error("old_password", ValidationError(_("当前密码不正确。"), code="password_incorrect"))
+        elif valid and check is services.PasswordCheck.CORRECT:
+            new_password = form.cleaned_data["new_password1"]
+            try:
+                services.set_password(user=user, raw=new_password, by=user, request=request)
+            except ValidationError as exc:
+                form.add_error("new_password1", exc.message_dict["password"])
+            else:
+                # Keep this session; Django invalidates sessions whose password hash changed.
+                update_session_auth_hash(request, user)
+                messages.success(request, _("密码已修改。"))
+                return HttpResponseRedirect(_safe_next(request) or _home_for(user))
     context = {"form": form, "next": _safe_next(request) or "", "forced": user.must_change_password}
     return render(request, "accounts/password_change.html", context)
 
@@ -193,6 +227,7 @@ def _secret_text(device_key_hex: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+@never_cache
 @login_required
 def second_factor_setup(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -202,7 +237,14 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         # Re-enrolment goes through the security admin's reset, so that a stolen password alone never
         # replaces the device.
         if services.session_is_verified(request):
-            messages.info(request, _("您已绑定动态口令。更换手机时，请联系安全管理员重置。"))
+            if user.is_admin_role:
+                # 三员 devices are reset only on the server (services.reset_second_factor).
+                messages.info(
+                    request,
+                    _("您已绑定动态口令。更换手机时，请联系服务器运维人员运行 bangfu reset-second-factor。"),
+                )
+            else:
+                messages.info(request, _("您已绑定动态口令。更换手机时，请联系安全管理员重置。"))
             return HttpResponseRedirect(_home_for(user))
         return HttpResponseRedirect(_with_next(reverse("accounts:second-factor-verify"), _safe_next(request)))
     device = services.begin_second_factor_setup(user=user)
@@ -222,6 +264,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/second_factor_setup.html", context)
 
 
+@never_cache
 @login_required
 def second_factor_verify(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
@@ -265,16 +308,9 @@ def users_manageable_by(user: User) -> QuerySet[User]:
     return User.objects.none()
 
 
-def _acting_admin(request: HttpRequest) -> User:
-    user = current_user(request)
-    if user is None:  # role_required let only an active security admin through
-        raise TypeError("expected an authenticated accounts.User")
-    return user
-
-
 @role_required(Role.SECURITY_ADMIN)
-def user_list(request: HttpRequest) -> HttpResponse:
-    admin = _acting_admin(request)
+def user_list(request: HtmxHttpRequest) -> HttpResponse:
+    admin = current_user(request, required=True)
     search = UserSearchForm(request.GET or None)
     users = users_manageable_by(admin).select_related("region").order_by("username")
     if search.is_valid():
@@ -286,17 +322,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
     locked = lockouts.locked_usernames(u.username for u in page.object_list)
     rows = [(u, u.username in locked) for u in page.object_list]
     context = {"search": search, "page": page, "rows": rows, "me": admin}
-    template = (
-        "accounts/user_list.html#rows"
-        if request.headers.get("HX-Request") == "true"
-        else "accounts/user_list.html"
-    )
+    template = "accounts/user_list.html#rows" if request.htmx else "accounts/user_list.html"
     return render(request, template, context)
 
 
+@never_cache
 @role_required(Role.SECURITY_ADMIN)
 def user_create(request: HttpRequest) -> HttpResponse:
-    admin = _acting_admin(request)
+    admin = current_user(request, required=True)
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         password = services.generate_temporary_password()
@@ -307,6 +340,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 region=form.cleaned_data["region"],
                 sector=form.cleaned_data["sector"],
+                assigned_regions=list(form.cleaned_data["assigned_regions"]),
                 full_name=form.cleaned_data["full_name"],
                 unit=form.cleaned_data["unit"],
                 password=password,
@@ -324,7 +358,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SECURITY_ADMIN)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    admin = _acting_admin(request)
+    admin = current_user(request, required=True)
     target = get_object_or_404(users_manageable_by(admin), pk=pk)
     initial = {
         "full_name": target.full_name,
@@ -332,17 +366,16 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "role": target.role,
         "region": target.region_id or "",
         "sector": target.sector,
+        "assigned_regions": list(target.assigned_regions.values_list("code", flat=True)),
         "is_active": target.is_active,
     }
-    form = UserEditForm(request.POST or None, initial=initial)
+    form = UserEditForm(request.POST or None, initial=initial, target=target)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_user(
                 user=target,
                 by=admin,
-                role=form.cleaned_data["role"],
-                region=form.cleaned_data["region"],
-                sector=form.cleaned_data["sector"],
+                **form.scope(),
                 is_active=form.cleaned_data["is_active"],
                 full_name=form.cleaned_data["full_name"],
                 unit=form.cleaned_data["unit"],
@@ -366,17 +399,18 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.SECURITY_ADMIN)
 def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    admin = _acting_admin(request)
+    admin = current_user(request, required=True)
     target = get_object_or_404(users_manageable_by(admin), pk=pk)
     services.unlock_user(user=target, by=admin, request=request)
     messages.success(request, _("已解除用户 %(username)s 的锁定。") % {"username": target.username})
     return redirect("accounts:user-edit", pk=target.pk)
 
 
+@never_cache
 @require_POST
 @role_required(Role.SECURITY_ADMIN)
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    admin = _acting_admin(request)
+    admin = current_user(request, required=True)
     target = get_object_or_404(users_manageable_by(admin), pk=pk)
     password = services.reset_password(user=target, by=admin, request=request)
     return render(request, "accounts/temporary_password.html", {"target": target, "password": password})
@@ -385,7 +419,7 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.SECURITY_ADMIN)
 def user_reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
-    admin = _acting_admin(request)
+    admin = current_user(request, required=True)
     target = get_object_or_404(users_manageable_by(admin), pk=pk)
     services.reset_second_factor(user=target, by=admin, request=request)
     messages.success(
@@ -393,6 +427,70 @@ def user_reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
         _("已重置用户 %(username)s 的动态口令，其下次登录时需重新绑定。") % {"username": target.username},
     )
     return redirect("accounts:user-edit", pk=target.pk)
+
+
+@role_required(Role.SECURITY_ADMIN)
+def region_search(request: HttpRequest) -> HttpResponse:
+    """Regions whose name contains, or whose code starts with, the text typed in a region input (the
+    ``region`` parameter): ``<option>`` rows for its datalist, at most ``REGION_SEARCH_LIMIT``.
+
+    Regions are reference data, not scoped rows; only the security admin, who sets users' scopes, asks.
+    """
+    text = request.GET.get("region", "").strip()[:50]
+    regions: QuerySet[Region] = Region.objects.none()
+    if text:
+        regions = (
+            Region.objects.filter(Q(name__contains=text) | Q(code__startswith=text))
+            .select_related("parent")
+            .order_by("level", "code")[:REGION_SEARCH_LIMIT]
+        )
+    return render(request, "accounts/region_search.html", {"regions": regions})
+
+
+# --- one's own API tokens (business roles) -----------------------------------------------------------------
+
+
+def _token_status(token: ApiToken, *, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.is_expired(now=now) else "active"
+
+
+@never_cache
+@role_required(*BUSINESS_ROLES)
+def token_list(request: HttpRequest) -> HttpResponse:
+    """我的API令牌: one's own tokens with their status; POST issues a new one and shows it once."""
+    user = current_user(request, required=True)
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = tokens.create_token(
+                user=user,
+                name=form.cleaned_data["name"],
+                by=user,
+                days=form.cleaned_data["days"],
+                request=request,
+            )
+        except tokens.TokenRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            # Shown once, in this response only: only the token's digest is stored.
+            return render(request, "accounts/token_created.html", {"issued": issued})
+    now = timezone.now()
+    rows = [(token, _token_status(token, now=now)) for token in tokens.tokens_of(user)]
+    return render(request, "accounts/token_list.html", {"form": form, "rows": rows})
+
+
+@never_cache
+@require_POST
+@role_required(*BUSINESS_ROLES)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request, required=True)
+    # Only one's own tokens, and only those still in force: anyone else's id is "not found".
+    token = get_object_or_404(tokens.tokens_of(user).filter(revoked_at__isnull=True), pk=pk)
+    tokens.revoke_token(token=token, by=user, request=request)
+    messages.success(request, _("已吊销令牌 %(prefix)s。") % {"prefix": token.prefix})
+    return redirect("accounts:token-list")
 
 
 # --- system admin ------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.fields.files import FieldFile
@@ -35,7 +36,7 @@ from django.utils.functional import Promise
 
 from bangfu.audit.chain import append
 from bangfu.audit.models import Action, AuditEvent
-from bangfu.core.masking import MASKERS
+from bangfu.core.masking import MASKERS, mask_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -53,6 +54,7 @@ __all__ = [
     "login",
     "login_failed",
     "logout",
+    "mask_unknown_username",
     "mask_values",
     "revealed",
     "security",
@@ -87,7 +89,8 @@ _PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` as plain JSON types: dates as ISO text, decimals as text, model instances as their pk."""
+    """``value`` as plain JSON types that survive a round trip through any JSON column unchanged: dates as ISO
+    text, floats and decimals as text, model instances as their pk."""
     if isinstance(value, Enum):
         # TextChoices/IntegerChoices members: their stored value, as a plain str or int.
         return json_safe(value.value)
@@ -96,17 +99,17 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, str):
         # PostgreSQL text and jsonb cannot hold NUL characters.
         return str(value).replace("\x00", "")
-    if isinstance(value, float):
-        # NaN and infinity are not JSON; keep them readable instead of failing the audited change.
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
-    if isinstance(value, Decimal):
+    if isinstance(value, float | Decimal):
+        # As text, never as a JSON number: PostgreSQL's jsonb stores numbers as numeric and gives 1e16 back as
+        # 10000000000000000, so a hash over the float would no longer match and ``verify`` would report
+        # tampering that never happened. Text also keeps NaN and infinity (not JSON) readable.
         return str(value)
     if isinstance(value, datetime):
         return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, timedelta):
-        return value.total_seconds()
+        return json_safe(value.total_seconds())
     if isinstance(value, UUID | Promise):
         return str(value)
     if isinstance(value, models.Model):
@@ -305,7 +308,7 @@ def created(
         actor=actor,
         obj=obj,
         request=request,
-        data={"after": mask_values(after, model=type(obj))},
+        data={"after": mask_values(after, model=_model_of(obj))},
     )
 
 
@@ -321,7 +324,7 @@ def updated(
     the comparison is made on the unmasked values, so a change hidden by the mask is still listed."""
     old, new = json_safe(before), json_safe(after)
     changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
-    model = type(obj)
+    model = _model_of(obj)
     return _record(
         action=Action.UPDATE,
         actor=actor,
@@ -343,8 +346,8 @@ def deleted(
     Call it before or after ``obj.delete()`` in the same transaction; after deletion Django clears
     ``obj.pk``, so the id is then taken from ``before`` (include the pk in the snapshot in that case).
     """
-    model = type(obj)
-    pk_name = model._meta.pk.attname if model._meta.pk else "id"
+    model = _model_of(obj)
+    pk_name = obj._meta.pk.attname if obj._meta.pk else "id"
     return _record(
         action=Action.DELETE,
         actor=actor,
@@ -378,31 +381,55 @@ def logout(*, user: AbstractBaseUser | AnonymousUser | None, request: HttpReques
 
 
 def login_failed(*, username: str, request: HttpRequest | None, reason: str) -> AuditEvent:
-    """Record a failed login attempt for ``username`` (which may not exist) and why it failed.
+    """Record a failed login attempt for ``username`` and why it failed.
 
-    Written in autocommit by the failure handler, so it persists whatever happens to the request.
+    The username is kept as typed only when an account of that name exists. People type their ID number,
+    phone or even their password into the username field, and the audit trail can never be corrected: a
+    name that belongs to no account is stored masked (``mask_unknown_username``) with ``unknown_user:
+    true``, which still shows an auditor the pattern of attempts. Written in autocommit by the failure
+    handler, so it persists whatever happens to the request.
     """
+    typed = json_safe(username)
+    data: dict[str, Any] = {"reason": json_safe(reason)}
+    if not _account_exists(typed):
+        typed = mask_unknown_username(typed)
+        data["unknown_user"] = True
     return _record(
         action=Action.LOGIN_FAILED,
         actor=None,
         request=request,
-        data={"reason": json_safe(reason)},
-        actor_username=json_safe(username)[:150],
+        data=data,
+        actor_username=typed[:150],
     )
+
+
+def _account_exists(username: str) -> bool:
+    # Through the user model's manager, as authentication looks accounts up (an exact match).
+    user_model = get_user_model()
+    return (
+        bool(username)
+        and user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).exists()
+    )
+
+
+def mask_unknown_username(text: str) -> str:
+    """A typed name that matches no account, as it may be stored (``core.masking.mask_text``)."""
+    return mask_text(text)
 
 
 def revealed(
     *, actor: Actor, obj: models.Model, field: str, request: HttpRequest | None = None
 ) -> AuditEvent:
     """Record that ``actor`` saw the full value of ``obj.<field>`` (never the value itself)."""
-    model_field = _model_field(type(obj), field)
+    model = _model_of(obj)
+    model_field = _model_field(model, field)
     label = str(model_field.verbose_name) if model_field is not None else field
     return _record(
         action=Action.REVEAL,
         actor=actor,
         obj=obj,
         request=request,
-        data={"field": field, "field_label": label, "kind": _personal_kind(type(obj), field) or ""},
+        data={"field": field, "field_label": label, "kind": _personal_kind(model, field) or ""},
     )
 
 

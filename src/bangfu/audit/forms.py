@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.audit.models import Action, AuditEventQuerySet
 from bangfu.regions.codes import CODE_LENGTH
+
+# The dates a filter may name. No audit event predates 2000 or follows 2100; the bounds also keep the day
+# arithmetic of the filter (midnight in Asia/Shanghai, the day after ``date_to``) far from the first and last
+# dates Python can represent, where 0001-01-01 and 9999-12-31 used to overflow and answer 500.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+# The largest seq a 64-bit column holds: a larger cursor is not a page of this list.
+MAX_SEQ = 2**63 - 1
+
+
+class AuditDateField(forms.DateField):
+    """A filter date within EARLIEST_DATE … LATEST_DATE; the message names the field."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if isinstance(value, dt.date) and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise forms.ValidationError(
+                gettext("“%(label)s”必须在 %(first)s 至 %(last)s 之间，收到 %(day)s。")
+                % {
+                    "label": self.label,
+                    "first": EARLIEST_DATE.isoformat(),
+                    "last": LATEST_DATE.isoformat(),
+                    "day": value.isoformat(),
+                },
+                code="out_of_range",
+            )
 
 
 class AuditFilterForm(forms.Form):
@@ -29,14 +57,24 @@ class AuditFilterForm(forms.Form):
         regex=rf"^\d{{1,{CODE_LENGTH}}}$",
         error_messages={"invalid": _("区划代码应为1至12位数字（可填前缀，如 610902）")},
     )
-    date_from = forms.DateField(
-        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_from = AuditDateField(
+        label=_("开始日期"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
+        ),
     )
-    date_to = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_to = AuditDateField(
+        label=_("结束日期"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
+        ),
     )
     # The keyset cursor: show events with a smaller seq than this one.
-    before = forms.IntegerField(label=_("翻页位置"), required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(
+        label=_("翻页位置"), required=False, min_value=1, max_value=MAX_SEQ, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

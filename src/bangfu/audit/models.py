@@ -1,9 +1,9 @@
 """Append-only, hash-chained audit events (DESIGN.md §4.6).
 
 Rows are written only through ``bangfu.audit.events`` (named constructors), which call
-``bangfu.audit.chain.append``. The model refuses updates and deletes so that no ORM code path changes
-history by accident; a change made behind the ORM's back (raw SQL, a database console) is what
-``bangfu audit verify`` detects through the SM3 hash chain.
+``bangfu.audit.chain.append``. The model is append-only (``bangfu.core.appendonly``): it refuses updates and
+deletes so that no ORM code path changes history by accident; a change made behind the ORM's back (raw SQL,
+a database console) is what ``bangfu audit verify`` detects through the SM3 hash chain.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.core.appendonly import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from bangfu.regions.scoping import scope_q
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ def _local_midnight(day: date) -> datetime:
 GENESIS_HASH = "0" * 64
 
 
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or remove an audit event."""
-
-
 class Action(models.TextChoices):
     CREATE = "create", _("新增")
     UPDATE = "update", _("修改")
@@ -46,7 +43,7 @@ class Action(models.TextChoices):
     SECURITY = "security", _("安全管理")
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AuditEventQuerySet(AppendOnlyQuerySet["AuditEvent"]):
     """Reads of the audit trail; writes other than ``chain.append`` are refused."""
 
     def visible_to(self, user: Any | AnonymousUser) -> AuditEventQuerySet:
@@ -97,21 +94,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
             return rows[:size], rows[size - 1].seq
         return rows, None
 
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(_("审计记录只能追加，不能修改。"))
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError(_("审计记录只能追加，不能删除。"))
-
     def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
         # Bulk inserts would bypass the chain head lock and the hash computation.
-        raise AppendOnlyError(_("审计记录必须逐条通过审计链写入。"))
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(_("审计记录只能追加，不能修改。"))
+        raise AppendOnlyError(str(_("审计记录必须逐条通过审计链写入。")))
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One thing that happened: who did what to which object, when and from where."""
 
     # An explicit sequence taken from the chain head under its lock, not an auto-increment: a rolled-back
@@ -160,14 +148,10 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.get_action_display()} {self.object_repr}".strip()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AppendOnlyError(_("审计记录只能追加，不能修改。"))
         # Always a plain INSERT: with an explicit primary key Django would otherwise try an UPDATE first.
+        # (AppendOnlyModel.save refuses a stored row, or force_update/update_fields, before inserting.)
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(_("审计记录只能追加，不能删除。"))
 
     @property
     def before(self) -> dict[str, Any]:

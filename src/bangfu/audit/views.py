@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.models import Role, User
-from bangfu.accounts.permissions import role_required
+from bangfu.accounts.permissions import current_user, role_required
 from bangfu.audit.chain import last_hash, verify_chain
 from bangfu.audit.forms import AuditFilterForm
 from bangfu.audit.models import AuditEvent
 from bangfu.audit.services import export_events
+from bangfu.core.htmx import HtmxHttpRequest
 
 PAGE_SIZE = 50
 
@@ -30,7 +31,7 @@ PAGE_SIZE = 50
 def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
     """The filter form bound to the query string and the events it selects (none when it is invalid)."""
     form = AuditFilterForm(request.GET)
-    events = AuditEvent.objects.visible_to(request.user)
+    events = AuditEvent.objects.visible_to(current_user(request))
     if not form.is_valid():
         return form, events.none()
     return form, form.apply(events)
@@ -38,7 +39,7 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
 
 @require_GET
 @role_required(Role.AUDITOR)
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: HtmxHttpRequest) -> HttpResponse:
     form, events = _filtered(request)
     before = form.cleaned_data.get("before") if form.is_valid() else None
     page, next_before = events.page(before=before, size=PAGE_SIZE)
@@ -59,7 +60,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     # htmx asks for fragments: "more" (it carries the cursor) replaces itself with the next rows; a filter
     # change replaces the results (table and the export link, which carries the filters).
     template = "audit/event_list.html"
-    if getattr(request, "htmx", False):
+    if request.htmx:
         template += "#rows" if before is not None else "#results"
     return render(request, template, context)
 
@@ -125,7 +126,7 @@ def _diff_rows(event: AuditEvent) -> list[DiffRow]:
 @require_GET
 @role_required(Role.AUDITOR)
 def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
-    event = get_object_or_404(AuditEvent.objects.visible_to(request.user), seq=seq)
+    event = get_object_or_404(AuditEvent.objects.visible_to(current_user(request)), seq=seq)
     # The data minus before/after: details of security, reveal, export and login events.
     other = {
         key: json.dumps(value, ensure_ascii=False, indent=2) if isinstance(value, dict | list) else value
@@ -142,12 +143,12 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.AUDITOR)
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: HtmxHttpRequest) -> HttpResponse:
     """GET shows the button; POST walks the whole chain and shows the result."""
     context: dict[str, Any] = {"result": None}
     if request.method == "POST":
         context = {"result": verify_chain(), "last_hash": last_hash(), "verified_at": timezone.now()}
-    template = "audit/verify.html#result" if getattr(request, "htmx", False) else "audit/verify.html"
+    template = "audit/verify.html#result" if request.htmx else "audit/verify.html"
     return render(request, template, context)
 
 
@@ -158,9 +159,7 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if not form.is_valid():
         context = {"form": form, "events": [], "next_query": "", "export_query": "", "is_first_page": True}
         return render(request, "audit/event_list.html", context, status=400)
-    user = request.user
-    if not isinstance(user, User):  # role_required has let only a logged-in auditor through
-        raise PermissionDenied
+    user = current_user(request, required=True)
     result = export_events(
         by=user,
         events_to_export=events,

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import os
 import re
 import secrets
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +40,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from bangfu.core import idnumbers
+from bangfu.core.environment import read_or_generate
 
 KEY_BYTES = 16  # SM4 has 128-bit keys only.
 INDEX_KEY_BYTES = 32  # generated index keys; configured ones need at least MIN_INDEX_KEY_BYTES.
@@ -218,7 +216,9 @@ def _load_data_keys() -> tuple[tuple[str, bytes], ...]:
     if keys:
         return keys
     path = Path(settings.BANGFU_KEY_FILE)
-    _create_once(path, generate_key_line(key_id="k1") + "\n")
+    read_or_generate(
+        path, lambda: generate_key_line(key_id="k1"), allowed=_may_generate(), variable="BANGFU_DATA_KEYS"
+    )
     keys = _configured_data_keys()
     if not keys:
         raise ImproperlyConfigured(_("密钥文件 %(path)s 中没有密钥") % {"path": path})
@@ -267,15 +267,20 @@ def _load_index_key() -> bytes:
         hex_key = settings.BANGFU_INDEX_KEY.strip()
     else:
         path = Path(settings.BANGFU_KEY_FILE).with_name(INDEX_KEY_FILE_NAME)
-        _create_once(path, generate_index_key() + "\n")
+        hex_key = read_or_generate(
+            path, generate_index_key, allowed=_may_generate(), variable="BANGFU_INDEX_KEY"
+        )
         source = str(path)
-        hex_key = path.read_text(encoding="ascii").strip()
     key = _hex_key(hex_key, source=source, key_id="index")
     if len(key) < MIN_INDEX_KEY_BYTES:
         raise ImproperlyConfigured(
             _("%(source)s：盲索引密钥至少应为32位十六进制（128位）") % {"source": source}
         )
     return key
+
+
+def _may_generate() -> bool:
+    return bool(getattr(settings, "GENERATE_SECRETS", True))
 
 
 def _hex_key(hex_key: str, *, source: str, key_id: str) -> bytes:
@@ -285,24 +290,3 @@ def _hex_key(hex_key: str, *, source: str, key_id: str) -> bytes:
         raise ImproperlyConfigured(
             _("%(source)s：密钥 %(key_id)s 不是十六进制") % {"source": source, "key_id": key_id}
         ) from exc
-
-
-def _create_once(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` with mode 0600 unless the file exists; safe against a concurrent writer.
-
-    The server and the worker may start at the same moment on a fresh install; two different generated keys
-    would leave rows that only one process can read. The content is written to a private temporary file and
-    then hard-linked into place, which fails if another process got there first, so exactly one file wins.
-    """
-    if path.exists():
-        return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-key-")
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(content)
-        os.chmod(temporary, 0o600)
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)

@@ -47,11 +47,25 @@ def mask_bank_account(value: str | None) -> str:
     return _keep_ends(_compact(value), head=0, tail=4)
 
 
+def mask_text(value: str | None) -> str:
+    """Free text that may be anything (a username typed at login that matches no account, which may be an
+    ID number or a password typed in the wrong box): at most the first two and the last character stay
+    (``zhangsan1990`` -> ``zh*********0``, ``abcd`` -> ``a**d``, ``abc`` -> ``***``)."""
+    if not value:
+        return ""
+    head = 2 if len(value) >= 8 else 1 if len(value) >= 4 else 0
+    tail = 1 if len(value) >= 4 else 0
+    if not tail:
+        return MASK * len(value)
+    return _keep_ends(value, head=head, tail=tail)
+
+
 MASKERS: dict[str, Callable[[str | None], str]] = {
     "id_number": mask_id_number,
     "phone": mask_phone,
     "name": mask_name,
     "bank_account": mask_bank_account,
+    "text": mask_text,
 }
 
 

@@ -19,10 +19,33 @@ from dataclasses import dataclass, field
 
 import chinese_calendar
 from chinese_calendar import constants as _package_days
+from django.utils.translation import gettext as _
 
 # The package's range, read from its own data so that upgrading it moves the bound without a code change.
 PACKAGE_FIRST_YEAR: int = min(day.year for day in _package_days.holidays)
 PACKAGE_LAST_YEAR: int = max(day.year for day in _package_days.holidays)
+
+
+class DateOutOfRange(ValueError):
+    """A computed date would fall outside the dates Python can represent (year 1 to 9999); ``message`` is
+    Chinese. Callers that accept dates from users bound them long before this (see ``bangfu.policy``)."""
+
+    def __init__(self, *, start: dt.date, days: int) -> None:
+        self.message = _("从 %(start)s 起加 %(days)s 天超出了可计算的日期范围（公元1年至9999年）。") % {
+            "start": start.isoformat(),
+            "days": days,
+        }
+        super().__init__(self.message)
+        self.start = start
+        self.days = days
+
+
+def add_calendar_days(start: dt.date, n: int) -> dt.date:
+    """``start`` plus ``n`` calendar days (自然日); raises DateOutOfRange instead of OverflowError."""
+    try:
+        return start + dt.timedelta(days=n)
+    except OverflowError as exc:
+        raise DateOutOfRange(start=start, days=n) from exc
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,8 @@ def is_working_day(day: dt.date, *, schedules: Schedules | None = None) -> bool:
 
 def add_working_days(start: dt.date, n: int, *, schedules: Schedules | None = None) -> WorkdayResult:
     """The ``n``-th working day after ``start`` (``start`` itself is not counted, as in "within 5 working days
-    of receipt"); ``n == 0`` gives ``start``. Raises ValueError for a negative ``n``.
+    of receipt"); ``n == 0`` gives ``start``. Raises ValueError for a negative ``n`` and DateOutOfRange when
+    the count would run past 9999-12-31.
 
     The result is provisional when any day examined after ``start`` lies in a year without a known schedule,
     because a holiday published later could move it.
@@ -85,12 +109,15 @@ def add_working_days(start: dt.date, n: int, *, schedules: Schedules | None = No
     day = start
     provisional = False
     remaining = n
-    while remaining > 0:
-        day += dt.timedelta(days=1)
-        if not is_known_year(day.year, schedules=schedules):
-            provisional = True
-        if is_working_day(day, schedules=schedules):
-            remaining -= 1
+    try:
+        while remaining > 0:
+            day += dt.timedelta(days=1)
+            if not is_known_year(day.year, schedules=schedules):
+                provisional = True
+            if is_working_day(day, schedules=schedules):
+                remaining -= 1
+    except OverflowError as exc:
+        raise DateOutOfRange(start=start, days=n) from exc
     return WorkdayResult(date=day, provisional=provisional)
 
 

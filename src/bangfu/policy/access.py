@@ -42,6 +42,14 @@ def region_readable(user: Any, prefix: str) -> bool:
     )
 
 
+def deadline_region_allowed(user: Any, prefix: str) -> bool:
+    """Whether ``user`` may compute deadlines for ``prefix`` with the calculator: a business role for a region
+    in or above its scope; the system administrator for any region, because it maintains the calendar the
+    deadlines are counted on and must see what an entered year changes (a deadline's length is a published
+    rule, not business data)."""
+    return region_readable(user, prefix) or can_enter_calendar(user)
+
+
 def region_editable(user: Any, prefix: str) -> bool:
     """Whether ``user`` may add versions for ``prefix``: the city HQ, inside its own scope only."""
     return can_edit_policy(user) and any(prefix.startswith(scope) for scope in user.scope_prefixes())

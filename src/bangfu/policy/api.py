@@ -1,8 +1,8 @@
 """Policy API: the value in force (GET /policy/{key}) and a deadline's due date (GET /calendar/due-date).
 
 Both answer for a region in or above the caller's scope (a region elsewhere is "not found", as for every
-scoped route); without ``region`` they answer for the caller's own region. Errors are ``ErrorOut`` JSON with a
-Chinese message.
+scoped route); without ``region`` they answer for the caller's own region. Dates are accepted from 2000-01-01
+to 2100-12-31 (``bangfu.policy.dates`` says why). Errors are ``ErrorOut`` JSON with a Chinese message.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from bangfu.accounts.permissions import current_user
 from bangfu.core.schemas import ErrorOut
-from bangfu.policy import access, catalogue
+from bangfu.core.workdays import DateOutOfRange
+from bangfu.policy import access, catalogue, dates
 from bangfu.policy.deadlines import due_date
 from bangfu.policy.exceptions import InvalidRegion, NotADeadline, PolicyError, PolicyNotSet, UnknownPolicyKey
 from bangfu.policy.resolution import normalize_region, version_in_force
@@ -34,9 +36,12 @@ class PolicyValueOut(Schema):
     region_prefix: str
 
 
+DATE_RANGE = f"{dates.EARLIEST.isoformat()} 至 {dates.LATEST.isoformat()}"
+
+
 class PolicyQuery(Schema):
-    region: str = ""
-    on: dt.date | None = None
+    region: str = Field("", description="区划代码或前缀；默认为调用者本人的区划")
+    on: dt.date | None = Field(None, description=f"取值日期（{DATE_RANGE}）；默认为今天")
 
 
 class DeadlineOut(Schema):
@@ -50,22 +55,30 @@ class DeadlineOut(Schema):
 
 
 class DeadlineQuery(Schema):
-    key: str
-    start: dt.date
-    region: str = ""
+    key: str = Field(description="期限参数，如 deadline.home_check")
+    start: dt.date = Field(description=f"起算日期（{DATE_RANGE}）")
+    region: str = Field("", description="区划代码或前缀；默认为调用者本人的区划")
 
 
 def _error(exc: PolicyError) -> dict[str, str]:
     return {"code": exc.code, "message": exc.message}
 
 
+def _date_error(day: dt.date | None, *, name: str, label: str) -> Status[dict[str, str]] | None:
+    """422 for a date outside 2000–2100, naming the parameter; None for a good (or absent) date."""
+    if day is None or dates.in_range(day):
+        return None
+    message = dates.out_of_range_message(day, label=f"{label}（{name}）")
+    return Status(422, {"code": "date_out_of_range", "message": message})
+
+
 def _resolve_region(request: HttpRequest, region: str) -> Status[dict[str, str]] | str:
     """The caller's region prefix to answer for, or an error response."""
-    user = request.user
-    if not access.can_read_policy(user):
+    user = current_user(request)
+    if user is None or not access.can_read_policy(user):
         return Status(403, {"code": "forbidden", "message": _("没有权限查看政策参数")})
     try:
-        prefix = normalize_region(region) if region else user.scope_prefixes()[0]  # type: ignore[union-attr]
+        prefix = normalize_region(region) if region else user.scope_prefixes()[0]
     except InvalidRegion as exc:
         return Status(422, _error(exc))
     if not access.region_readable(user, prefix):
@@ -88,6 +101,8 @@ def policy_value(request: HttpRequest, key: str, query: Query[PolicyQuery]) -> A
     resolved = _resolve_region(request, query.region)
     if not isinstance(resolved, str):
         return resolved
+    if refused := _date_error(query.on, name="on", label=_("取值日期")):
+        return refused
     on = query.on or timezone.localdate()
     try:
         row = version_in_force(key, region=resolved, on=on)
@@ -122,12 +137,16 @@ def calendar_due_date(request: HttpRequest, query: Query[DeadlineQuery]) -> Any:
     resolved = _resolve_region(request, query.region)
     if not isinstance(resolved, str):
         return resolved
+    if refused := _date_error(query.start, name="start", label=_("起算日期")):
+        return refused
     try:
         deadline = due_date(key=query.key, start=query.start, region=resolved)
     except NotADeadline as exc:
         return Status(422, _error(exc))
     except PolicyNotSet as exc:
         return Status(404, _error(exc))
+    except DateOutOfRange as exc:  # bounded above; kept so that no date can ever answer 500
+        return Status(422, {"code": "date_out_of_range", "message": exc.message})
     return Status(
         200,
         {

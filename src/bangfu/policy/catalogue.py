@@ -5,12 +5,16 @@ is stored (JSON), entered on the screen and shown. Validators raise ``Validation
 the input that holds the bad part (``amount``, ``days``, ``unit``, ``number``, ``ratio``, ``items``), with a
 Chinese message naming the parameter, so that a form can put the message beside the right input.
 
-Adding a parameter is adding a ``PolicyKey`` here (and, if it has a default, a data migration seeding it).
+Numbers are bounded (every money, month and count key has a maximum) and accepted in plain decimal notation
+only. Adding a parameter is adding a ``PolicyKey`` here; a sourced national default is seeded by a data
+migration, an assumed value for the demo by ``bangfu.demo.services.seed_demo_policy``.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,6 +79,16 @@ SHAPE_INPUTS: dict[Shape, tuple[str, ...]] = {
 
 MAX_DURATION_DAYS = 3650
 MAX_LABEL_LENGTH = 50
+# Numbers are accepted in plain decimal notation only (digits, one optional point, an optional minus for a
+# clear "must not be negative" message). Decimal would also take "1e400", "NaN" and "Infinity"; "1e400" was
+# once stored as a 401-digit monitoring line. Thousands separators are removed before the check.
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# Far longer than any sane value (the largest maximum has 7 digits), so that a long number is reported as
+# too large; anything longer is not read as a number at all.
+MAX_NUMBER_TEXT = 40
+# How much of a bad input a message echoes back.
+SHOWN_LENGTH = 20
+NUMERIC_SHAPES = frozenset({Shape.MONEY, Shape.MONTHS, Shape.COUNT})
 
 
 @dataclass(frozen=True)
@@ -87,7 +101,12 @@ class PolicyKey:
     shape: Shape
     unit: Promise | None = None  # display unit of COUNT values
     minimum: int = 0
-    maximum: int | None = None
+    maximum: int | None = None  # required for money, months and counts (checked below)
+
+    def __post_init__(self) -> None:
+        # Every number has an upper bound: an unbounded amount is how a typo becomes a policy.
+        if self.shape in NUMERIC_SHAPES and self.maximum is None:
+            raise ValueError(f"policy key {self.key} ({self.shape}) needs a maximum")
 
     def validate(self, raw: Json) -> Json:
         """Check ``raw`` (from a form or from code) and return the normalised JSON value to store."""
@@ -147,14 +166,28 @@ def _invalid(spec: PolicyKey, input_name: str, message: str, **params: Any) -> V
 
 
 def _decimal(raw: Json) -> Decimal | None:
+    """``raw`` as a Decimal when it is a plain decimal number (see ``_PLAIN_NUMBER``), else None."""
     # bool is an int in Python; True is not a yuan amount.
     if raw is None or isinstance(raw, bool | list | dict):
         return None
-    try:
-        number = Decimal(str(raw).strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
+    if isinstance(raw, float) and not math.isfinite(raw):
         return None
-    return number if number.is_finite() else None
+    try:
+        text = str(raw).strip().replace(",", "").replace("，", "")
+    except ValueError:  # an int too long to print (more than 4,300 digits)
+        return None
+    if len(text) > MAX_NUMBER_TEXT or not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    return Decimal(text)
+
+
+def _shown(raw: Json) -> str:
+    """``raw`` as echoed in a message: cut short, so that a pasted page does not come back whole."""
+    try:
+        text = str(raw)
+    except ValueError:
+        return "…"
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH] + "…"
 
 
 def _places(number: Decimal) -> int:
@@ -163,24 +196,53 @@ def _places(number: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _whole(raw: Json) -> int | None:
-    number = _decimal(raw)
+def _in_other_notation(raw: Json) -> bool:
+    """Whether ``raw`` is a number written in a notation refused here: exponent, NaN or Infinity."""
+    if isinstance(raw, float):
+        return not math.isfinite(raw) or "e" in repr(raw)
+    if not isinstance(raw, str | Decimal):
+        return False
+    text = str(raw).strip().replace(",", "").replace("，", "")
+    if _PLAIN_NUMBER.fullmatch(text):
+        return False
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return False
+    return True
+
+
+def _number(spec: PolicyKey, raw: Json, input_name: str) -> Decimal | None:
+    """``raw`` as a plain decimal number, None when it is no number at all; a number in exponent notation,
+    NaN or Infinity gets its own message, so that the person sees what to type instead."""
+    if _in_other_notation(raw):
+        raise _invalid(
+            spec,
+            input_name,
+            gettext("请用普通数字书写（如 7800 或 0.4），不接受科学计数法、NaN 或 Infinity，收到“%(raw)s”。"),
+            raw=_shown(raw),
+        )
+    return _decimal(raw)
+
+
+def _whole(spec: PolicyKey, raw: Json, input_name: str) -> int | None:
+    number = _number(spec, raw, input_name)
     if number is None or number != number.to_integral_value():
         return None
     return int(number)
 
 
 def _validate_money(spec: PolicyKey, raw: Json) -> Json:
-    amount = _decimal(raw)
+    amount = _number(spec, raw, "amount")
     if amount is None or amount < 0 or _places(amount) > 2:
         raise _invalid(
             spec,
             "amount",
             gettext("金额必须是不小于 0 的数字，最多两位小数（单位：元），收到“%(raw)s”。"),
-            raw=raw,
+            raw=_shown(raw),
         )
     if spec.maximum is not None and amount > spec.maximum:
-        raise _invalid(spec, "amount", gettext("金额不能超过 %(max)s 元。"), max=spec.maximum)
+        raise _invalid(spec, "amount", gettext("金额不能超过 %(max)s 元。"), max=f"{spec.maximum:,}")
     # Whole yuan are stored as JSON integers; cents as a two-decimal number (exact through str()).
     return int(amount) if amount == amount.to_integral_value() else float(amount.quantize(Decimal("0.01")))
 
@@ -196,14 +258,14 @@ def _validate_duration(spec: PolicyKey, raw: Json) -> Json:
             gettext("期限只能包含天数和计算方式，多出：%(extra)s。"),
             extra="、".join(sorted(unknown)),
         )
-    days = _whole(raw.get("days"))
+    days = _whole(spec, raw.get("days"), "days")
     if days is None or not 1 <= days <= MAX_DURATION_DAYS:
         raise _invalid(
             spec,
             "days",
             gettext("天数必须是 1 到 %(max)s 之间的整数，收到“%(raw)s”。"),
             max=MAX_DURATION_DAYS,
-            raw=raw.get("days"),
+            raw=_shown(raw.get("days")),
         )
     unit = raw.get("unit")
     if unit not in {u.value for u in DayUnit}:
@@ -212,7 +274,7 @@ def _validate_duration(spec: PolicyKey, raw: Json) -> Json:
 
 
 def _validate_whole(spec: PolicyKey, raw: Json, *, what: str) -> int:
-    number = _whole(raw)
+    number = _whole(spec, raw, "number")
     low, high = spec.minimum, spec.maximum
     if number is None or number < low or (high is not None and number > high):
         bounds = (
@@ -226,7 +288,7 @@ def _validate_whole(spec: PolicyKey, raw: Json, *, what: str) -> int:
             gettext("%(what)s必须是%(bounds)s的整数，收到“%(raw)s”。"),
             what=what,
             bounds=bounds,
-            raw=raw,
+            raw=_shown(raw),
         )
     return number
 
@@ -240,13 +302,13 @@ def _validate_count(spec: PolicyKey, raw: Json) -> Json:
 
 
 def _validate_ratio(spec: PolicyKey, raw: Json) -> Json:
-    ratio = _decimal(raw)
+    ratio = _number(spec, raw, "ratio")
     if ratio is None or not 0 <= ratio <= 1 or _places(ratio) > 4:
         raise _invalid(
             spec,
             "ratio",
             gettext("比例必须是 0 到 1 之间的小数（如 0.4 表示 40%%），最多四位小数，收到“%(raw)s”。"),
-            raw=raw,
+            raw=_shown(raw),
         )
     return float(ratio)
 
@@ -290,6 +352,7 @@ CATALOGUE: tuple[PolicyKey, ...] = (
         _("防止返贫监测范围（家庭年人均纯收入）"),
         _("家庭年人均纯收入低于此线（并存在风险）的农户纳入监测范围；各省每年确定。"),
         Shape.MONEY,
+        maximum=100_000,  # about ten times the highest line found (10,560 元, Fujian 2023)
     ),
     PolicyKey(
         "income_window_months",
@@ -357,12 +420,14 @@ CATALOGUE: tuple[PolicyKey, ...] = (
         _("医保预警：监测对象单次住院自付费用"),
         _("监测对象单次住院经基本医保、大病保险、医疗救助后个人自付超过此额，推送预警。"),
         Shape.MONEY,
+        maximum=1_000_000,
     ),
     PolicyKey(
         "medical.oop_per_stay_other",
         _("医保预警：其他农村居民单次住院自付费用"),
         _("其他农村居民单次住院经三重保障后个人自付超过此额，推送预警。"),
         Shape.MONEY,
+        maximum=1_000_000,
     ),
     PolicyKey(
         "medical.oop_income_ratio",
@@ -464,6 +529,7 @@ CATALOGUE: tuple[PolicyKey, ...] = (
         _("脱贫人口小额信贷：单户最高额度"),
         _("脱贫人口小额信贷单户贷款额度上限。"),
         Shape.MONEY,
+        maximum=1_000_000,  # twenty times the national 5万元
     ),
     PolicyKey(
         "welfare_post.max_hire_age",

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bangfu.core.workdays import Schedules, add_working_days
+from bangfu.core.workdays import Schedules, add_calendar_days, add_working_days
 from bangfu.policy import catalogue
 from bangfu.policy.catalogue import DayUnit
 from bangfu.policy.exceptions import NotADeadline
@@ -48,11 +48,12 @@ def add_days(
     *, start: dt.date, days: int, unit: DayUnit | str, schedules: Schedules | None = None
 ) -> Deadline:
     """``days`` calendar or working days after ``start``. For working days the entered schedules are loaded
-    (one query) unless the caller passes ``schedules``, e.g. to compute many deadlines with one load."""
+    (one query) unless the caller passes ``schedules``, e.g. to compute many deadlines with one load.
+    Raises ``bangfu.core.workdays.DateOutOfRange`` (a ValueError) past 9999-12-31."""
     unit = DayUnit(unit)
     if unit == DayUnit.CALENDAR:
         return Deadline(
-            date=start + dt.timedelta(days=days), unit=unit, provisional=False, days=days, start=start
+            date=add_calendar_days(start, days), unit=unit, provisional=False, days=days, start=start
         )
     if schedules is None:
         schedules = official_schedules(from_year=start.year)
@@ -65,7 +66,8 @@ def due_date(
 ) -> Deadline:
     """The due date of deadline ``key`` started on ``start`` in ``region``, by the rule in force on ``start``.
 
-    Raises UnknownPolicyKey, NotADeadline (the key is not a duration), InvalidRegion or PolicyNotSet.
+    Raises UnknownPolicyKey, NotADeadline (the key is not a duration), InvalidRegion, PolicyNotSet or
+    DateOutOfRange.
     Reads: one query for the rule, one for the entered calendar years when counting working days.
     """
     spec = catalogue.get(key)

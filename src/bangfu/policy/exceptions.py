@@ -56,10 +56,6 @@ class NotADeadline(PolicyError):
         self.key = key
 
 
-class AppendOnlyViolation(RuntimeError):
-    """An attempt to change or delete a stored version; corrections are new versions."""
-
-
 class InvalidRegion(PolicyError, ValueError):
     """A region given for a lookup is not a statistical code or a valid code prefix."""
 

@@ -10,14 +10,40 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bangfu.policy.catalogue import SHAPE_INPUTS, DayUnit, PolicyKey
+from bangfu.policy import dates
+from bangfu.policy.catalogue import CATALOGUE, SHAPE_INPUTS, DayUnit, PolicyKey
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 TEXT_INPUT_CLASS = {"class": "form-control"}
 MAX_DATES_PER_LIST = 120
 # A range "2027-10-01~2027-10-07" (also ～ or 至), with any spaces around the separator.
 _RANGE_SEPARATOR = re.compile(r"\s*(?:~|～|至)\s*")
 _LIST_SEPARATOR = re.compile(r"[\s,，、;；]+")
+
+
+class PolicyDateField(forms.DateField):
+    """A date within 2000-01-01 … 2100-12-31 (``bangfu.policy.dates`` says why); the error names the field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(
+                attrs={
+                    "type": "date",
+                    "class": "form-control",
+                    "min": dates.EARLIEST.isoformat(),
+                    "max": dates.LATEST.isoformat(),
+                },
+                format="%Y-%m-%d",
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if isinstance(value, dt.date) and not dates.in_range(value):
+            raise forms.ValidationError(
+                dates.out_of_range_message(value, label=str(self.label)), code="out_of_range"
+            )
 
 
 class RegionDateForm(forms.Form):
@@ -30,11 +56,37 @@ class RegionDateForm(forms.Form):
         widget=forms.TextInput(attrs={**TEXT_INPUT_CLASS, "list": "policy-regions", "inputmode": "numeric"}),
         help_text=_("区划代码或前缀，如 6109（市）、610902（县区）。"),
     )
-    on = forms.DateField(
+    on = PolicyDateField(
         label=_("日期"),
         required=False,
-        widget=DATE_INPUT,
         error_messages={"invalid": _("日期格式应为 2026-01-01。")},
+    )
+
+
+def deadline_choices() -> list[tuple[str, str]]:
+    """The deadline keys of the catalogue, as (key, label) in catalogue order."""
+    return [(spec.key, str(spec.label)) for spec in CATALOGUE if spec.is_deadline]
+
+
+class DeadlineForm(forms.Form):
+    """The deadline calculator: which deadline, started on which day, for which region."""
+
+    key = forms.ChoiceField(
+        label=_("期限"),
+        choices=deadline_choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"required": _("请选择期限。"), "invalid_choice": _("请选择列表中的期限。")},
+    )
+    start = PolicyDateField(
+        label=_("起算日期"),
+        error_messages={"required": _("请填写起算日期。"), "invalid": _("起算日期格式应为 2026-01-01。")},
+    )
+    region = forms.CharField(
+        label=_("区划"),
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={**TEXT_INPUT_CLASS, "list": "policy-regions", "inputmode": "numeric"}),
+        help_text=_("默认为本人所在区划；期限按该区划适用的规定计算。"),
     )
 
 
@@ -88,10 +140,10 @@ class PolicyVersionForm(forms.Form):
         widget=forms.TextInput(attrs={**TEXT_INPUT_CLASS, "list": "policy-regions", "inputmode": "numeric"}),
         help_text=_("区划代码或前缀（本人管辖范围内），如 6109 表示全市、610902 表示汉滨区。"),
     )
-    effective_from = forms.DateField(
+    effective_from = PolicyDateField(
         label=_("生效日期"),
-        widget=DATE_INPUT,
         error_messages={"required": _("请填写生效日期。"), "invalid": _("生效日期格式应为 2026-01-01。")},
+        help_text=_("不能早于今天：已生效的日期不能补录，更正自录入之日起生效。"),
     )
     source_note = forms.CharField(
         label=_("依据"),

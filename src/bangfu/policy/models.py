@@ -1,13 +1,13 @@
 """Policy parameters and official calendar years: append-only, versioned data (DESIGN.md §4.2, §4.7).
 
-A change is a new row, never an edit: ``save()`` refuses to update a stored row and ``delete()`` refuses to
-remove one, so that the value in force on any past date can always be reconstructed and shown with its source.
+A change is a new row, never an edit (``bangfu.core.appendonly``): ``save()`` refuses to update a stored row
+and ``delete()`` refuses to remove one, so that the value in force on any past date can always be
+reconstructed and shown with its source.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -15,45 +15,19 @@ from django.db.models.functions import Length
 from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.core.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from bangfu.core.workdays import YearSchedule
-from bangfu.policy.exceptions import AppendOnlyViolation
+from bangfu.regions.codes import PREFIX_LENGTH
 from bangfu.regions.scoping import scope_q
 
-_M = TypeVar("_M", bound=models.Model)
-
-# Lengths of a valid region prefix: everywhere, 省, 市, 县, 乡, 村.
-PREFIX_LENGTHS = (0, 2, 4, 6, 9, 12)
+# Lengths of a valid region prefix: everywhere (""), then 省, 市, 县, 乡, 村 as regions.codes defines them.
+PREFIX_LENGTHS: tuple[int, ...] = (0, *sorted(PREFIX_LENGTH.values()))
 
 
-class AppendOnlyQuerySet(models.QuerySet[_M], Generic[_M]):
-    """Set-level writes that would change stored versions are refused as well (``bulk_create`` of new
-    versions stays possible, e.g. for seeding)."""
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyViolation(f"{self.model._meta.label} 只能新增版本，不能修改")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyViolation(f"{self.model._meta.label} 只能新增版本，不能删除")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyViolation(f"{self.model._meta.label} 只能新增版本，不能修改")
-
-
-class AppendOnlyModel(models.Model):
-    """A model whose rows are written once."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyViolation(
-                f"{self._meta.label} 只能新增版本，不能修改已保存的记录（id={self.pk}）"
-            )
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyViolation(f"{self._meta.label} 只能新增版本，不能删除（id={self.pk}）")
+def enclosing_prefixes(prefix: str) -> list[str]:
+    """Every prefix that encloses the scope prefix ``prefix``, from everywhere ("") down to ``prefix`` itself:
+    "610902" -> ["", "61", "6109", "610902"]."""
+    return [prefix[:n] for n in PREFIX_LENGTHS if n <= len(prefix)]
 
 
 class PolicyValueQuerySet(AppendOnlyQuerySet["PolicyValue"]):
@@ -64,7 +38,7 @@ class PolicyValueQuerySet(AppendOnlyQuerySet["PolicyValue"]):
     def relevant_to(self, prefixes: list[str]) -> PolicyValueQuerySet:
         """Versions that matter to someone whose scope is ``prefixes``: rows set for an enclosing area (incl.
         everywhere) or for an area inside the scope. A county clerk does not see another county's rows."""
-        enclosing = {p[:n] for p in prefixes for n in PREFIX_LENGTHS if n <= len(p)}
+        enclosing = {outer for p in prefixes for outer in enclosing_prefixes(p)}
         return self.filter(models.Q(region_prefix__in=enclosing) | scope_q("region_prefix", prefixes))
 
 

@@ -16,8 +16,8 @@ from django.db.models.functions import Length
 
 from bangfu.policy import catalogue
 from bangfu.policy.exceptions import InvalidRegion, PolicyNotSet
-from bangfu.policy.models import PREFIX_LENGTHS, PolicyValue
-from bangfu.regions.codes import CODE_LENGTH, full_code, is_valid_code, prefix_of
+from bangfu.policy.models import PolicyValue, enclosing_prefixes
+from bangfu.regions.codes import is_scope_prefix, is_valid_code, prefix_of
 
 if TYPE_CHECKING:
     from bangfu.regions.models import Region
@@ -33,21 +33,12 @@ def normalize_region(region: str | Region | None) -> str:
     text = region.strip()
     if text == "":
         return ""
-    if len(text) == CODE_LENGTH:
-        if not is_valid_code(text):
-            raise InvalidRegion(region)
+    if is_valid_code(text):
         return prefix_of(text)
-    # A shorter text must be exactly the prefix of the region it pads to: "6100" is not a city.
-    if len(text) not in PREFIX_LENGTHS or not (text.isascii() and text.isdigit()):
-        raise InvalidRegion(region)
-    if prefix_of(full_code(text)) != text:
+    # A shorter text must be exactly the prefix of a region: "6100" is not a city (it pads to 陕西省).
+    if not is_scope_prefix(text):
         raise InvalidRegion(region)
     return text
-
-
-def candidate_prefixes(prefix: str) -> list[str]:
-    """Every prefix that encloses ``prefix``, from everywhere ("") down to ``prefix`` itself."""
-    return [prefix[:n] for n in PREFIX_LENGTHS if n <= len(prefix)]
 
 
 def _check_date(on: dt.date) -> None:
@@ -62,7 +53,7 @@ def version_in_force(key: str, *, region: str | Region | None = None, on: dt.dat
     _check_date(on)
     prefix = normalize_region(region)
     row = (
-        PolicyValue.objects.applicable(keys=[key], prefixes=candidate_prefixes(prefix), on=on)
+        PolicyValue.objects.applicable(keys=[key], prefixes=enclosing_prefixes(prefix), on=on)
         .annotate(prefix_length=Length("region_prefix"))
         .order_by("-prefix_length", "-effective_from")
         .first()
@@ -91,7 +82,7 @@ def versions_in_force(
     _check_date(on)
     prefix = normalize_region(region)
     best: dict[str, PolicyValue] = {}
-    for row in PolicyValue.objects.applicable(keys=wanted, prefixes=candidate_prefixes(prefix), on=on):
+    for row in PolicyValue.objects.applicable(keys=wanted, prefixes=enclosing_prefixes(prefix), on=on):
         current = best.get(row.key)
         rank = (len(row.region_prefix), row.effective_from)
         if current is None or rank > (len(current.region_prefix), current.effective_from):

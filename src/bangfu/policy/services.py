@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
-from bangfu.policy import access, catalogue
+from bangfu.policy import access, catalogue, dates
 from bangfu.policy.exceptions import InvalidRegion
 from bangfu.policy.models import OfficialCalendarYear, PolicyValue
 from bangfu.policy.resolution import normalize_region
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from bangfu.accounts.models import User
 
 MAX_SOURCE_NOTE = 2000
-FIRST_CALENDAR_YEAR = 2000
-LAST_CALENDAR_YEAR = 2100
 
 
 def _fail(errors: dict[str, list[str]]) -> NoReturn:
@@ -60,18 +59,29 @@ def add_policy_version(
     effective_from: dt.date,
     value: Any,
     source_note: str,
-    by: User,
+    by: User | None,
     request: HttpRequest | None = None,
+    today: dt.date | None = None,
 ) -> PolicyValue:
     """Add a new version of ``key`` for ``region_prefix`` ("" = everywhere) in force from ``effective_from``.
 
-    Checks: ``by`` is the city HQ and the region lies in its scope; the value fits the key's shape; the source
-    is given; no version exists for the same key, region and date (a stored version is never overwritten).
+    ``by`` is the person entering it, or None for the system (seeding, such as the demo's assumed values).
+    Checks: a person is the city HQ and the region lies in their scope; the region exists;
+    the date lies in 2000–2100; the value fits the key's shape; the source is given; no version exists for
+    the same key, region and date (a stored version is never overwritten).
+
+    A person may not back-date: ``effective_from`` must be ``today`` (Asia/Shanghai, default: the current
+    date) or later. A version dated in the past would silently change which value was in force on days
+    already worked with — what screenings, deadlines and reports of those days relied on — and that is
+    exactly the rewriting of history the audit trail exists to prevent. A correction takes effect from the
+    day it is entered, with the reason in its source. The system (``by=None``) may back-date: seeding loads
+    rules that were in force before the installation.
+
     Side effects: one PolicyValue row and one ``created`` audit event, in one transaction.
     Raises UnknownPolicyKey, PermissionDenied or ValidationError.
     """
     spec = catalogue.get(key)
-    if not access.can_edit_policy(by):
+    if by is not None and not access.can_edit_policy(by):
         raise PermissionDenied(_("只有市指挥部可以录入政策参数。"))
     errors: dict[str, list[str]] = {}
 
@@ -81,13 +91,23 @@ def add_policy_version(
     except InvalidRegion as exc:
         errors["region_prefix"] = [exc.message]
     else:
-        if not access.region_editable(by, prefix):
+        if by is not None and not access.region_editable(by, prefix):
             errors["region_prefix"] = [_("只能为本人管辖范围内的区划录入政策参数。")]
         elif prefix and not Region.objects.filter(code=full_code(prefix)).exists():
             errors["region_prefix"] = [_("区划“%(p)s”不存在，请先导入该区划。") % {"p": prefix}]
 
     if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
         errors["effective_from"] = [_("请填写生效日期。")]
+    elif not dates.in_range(effective_from):
+        errors["effective_from"] = [dates.out_of_range_message(effective_from, label=_("生效日期"))]
+    elif by is not None and effective_from < (first_allowed := today or timezone.localdate()):
+        errors["effective_from"] = [
+            _(
+                "生效日期不能早于今天（%(today)s）：已录入的版本决定了过去各日适用的取值，补录过去的日期会改变"
+                "历史。如需更正，请以今天或以后的日期录入新版本，并在依据中说明原因。"
+            )
+            % {"today": first_allowed.isoformat()}
+        ]
     note = _clean_source(source_note, errors)
 
     try:
@@ -163,16 +183,16 @@ def enter_calendar_year(
     if not access.can_enter_calendar(by):
         raise PermissionDenied(_("只有系统管理员可以录入官方放假安排。"))
     errors: dict[str, list[str]] = {}
-    if not FIRST_CALENDAR_YEAR <= year <= LAST_CALENDAR_YEAR:
+    if not dates.FIRST_YEAR <= year <= dates.LAST_YEAR:
         errors["year"] = [
-            _("年度必须在 %(a)s 到 %(b)s 之间。") % {"a": FIRST_CALENDAR_YEAR, "b": LAST_CALENDAR_YEAR}
+            _("年度必须在 %(a)s 到 %(b)s 之间。") % {"a": dates.FIRST_YEAR, "b": dates.LAST_YEAR}
         ]
     else:
-        for name, label, dates in (
+        for name, label, listed in (
             ("holidays", _("放假日期"), holidays),
             ("workdays", _("调休上班日期"), workdays),
         ):
-            outside = sorted(d for d in dates if d.year != year)
+            outside = sorted(d for d in listed if d.year != year)
             if outside:
                 errors.setdefault(name, []).append(
                     _("“%(label)s”中的 %(dates)s 不在 %(year)s 年内。")

@@ -1,4 +1,5 @@
-"""Screens of the policy app: values in force, version history, new versions, official calendar years."""
+"""Screens of the policy app: values in force, version history, new versions, official calendar years and
+the deadline calculator."""
 
 from __future__ import annotations
 
@@ -15,21 +16,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.accounts.models import User
-from bangfu.core.workdays import PACKAGE_FIRST_YEAR, PACKAGE_LAST_YEAR, package_knows, package_schedule
+from bangfu.accounts.permissions import current_user
+from bangfu.core.htmx import HtmxHttpRequest
+from bangfu.core.workdays import (
+    PACKAGE_FIRST_YEAR,
+    PACKAGE_LAST_YEAR,
+    DateOutOfRange,
+    package_knows,
+    package_schedule,
+)
 from bangfu.policy import access, catalogue, services
+from bangfu.policy.deadlines import due_date
 from bangfu.policy.exceptions import InvalidRegion, PolicyNotSet, UnknownPolicyKey
-from bangfu.policy.forms import CalendarYearForm, PolicyVersionForm, RegionDateForm, format_dates
-from bangfu.policy.models import OfficialCalendarYear, PolicyValue
-from bangfu.policy.resolution import candidate_prefixes, normalize_region, version_in_force, versions_in_force
+from bangfu.policy.forms import (
+    CalendarYearForm,
+    DeadlineForm,
+    PolicyVersionForm,
+    RegionDateForm,
+    deadline_choices,
+    format_dates,
+)
+from bangfu.policy.models import OfficialCalendarYear, PolicyValue, enclosing_prefixes
+from bangfu.policy.resolution import normalize_region, version_in_force, versions_in_force
 from bangfu.regions.codes import full_code
 from bangfu.regions.models import Region
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (views are behind ``login_required``)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
 
 
 def _spec_or_404(key: str) -> catalogue.PolicyKey:
@@ -62,10 +72,10 @@ def _region_names(prefixes: set[str]) -> dict[str, str]:
 
 
 @login_required
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every parameter of the catalogue with the value in force for a region (default: the user's own) on a
     date (default: today)."""
-    user = _user(request)
+    user = current_user(request, required=True)
     if not access.can_read_policy(user):
         raise PermissionDenied
     today = timezone.localdate()
@@ -85,7 +95,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("region", _("区划“%(p)s”不在您的管辖范围内。") % {"p": chosen})
     rows = versions_in_force([spec.key for spec in catalogue.CATALOGUE], region=prefix, on=on)
-    names = _region_names({row.region_prefix for row in rows.values()} | set(candidate_prefixes(prefix)))
+    names = _region_names({row.region_prefix for row in rows.values()} | set(enclosing_prefixes(prefix)))
     entries = [
         {
             "spec": spec,
@@ -104,9 +114,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         "can_edit": access.can_edit_policy(user),
         "region_choices": _region_choices(user),
     }
-    template = (
-        "policy/policy_list.html#table" if getattr(request, "htmx", False) else "policy/policy_list.html"
-    )
+    template = "policy/policy_list.html#table" if request.htmx else "policy/policy_list.html"
     return render(request, template, context)
 
 
@@ -114,7 +122,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 def policy_history(request: HttpRequest, key: str) -> HttpResponse:
     """Every version of one parameter relevant to the user's scope, newest first per region, with the one in
     force for the user's own region today marked."""
-    user = _user(request)
+    user = current_user(request, required=True)
     if not access.can_read_policy(user):
         raise PermissionDenied
     spec = _spec_or_404(key)
@@ -148,7 +156,7 @@ def policy_history(request: HttpRequest, key: str) -> HttpResponse:
 def policy_version_new(request: HttpRequest, key: str) -> HttpResponse:
     """Add a version of one parameter (市指挥部 only). The form starts from the value in force for the user's
     region today."""
-    user = _user(request)
+    user = current_user(request, required=True)
     spec = _spec_or_404(key)
     if not access.can_edit_policy(user):
         raise PermissionDenied
@@ -185,12 +193,16 @@ def policy_version_new(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def calendar_list(request: HttpRequest) -> HttpResponse:
-    """The years around today with where their working days come from, and every entered version."""
-    user = _user(request)
+def calendar_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The years around today with where their working days come from, every entered version, and the
+    deadline calculator (htmx asks for its result alone)."""
+    user = current_user(request, required=True)
     if not access.can_read_calendar(user):
         raise PermissionDenied
     today = timezone.localdate()
+    calculator = _deadline_calculator(request, user, today=today)
+    if request.htmx and calculator["deadline_form"].is_bound:
+        return render(request, "policy/calendar_list.html#deadline-result", calculator)
     latest = {row.year: row for row in OfficialCalendarYear.objects.latest_versions()}
     years = sorted(set(range(today.year - 1, today.year + 3)) | set(latest), reverse=True)
     statuses = [
@@ -207,14 +219,54 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
         "package_first": PACKAGE_FIRST_YEAR,
         "package_last": PACKAGE_LAST_YEAR,
         "can_enter": access.can_enter_calendar(user),
+        "region_choices": _region_choices(user),
+        **calculator,
     }
     return render(request, "policy/calendar_list.html", context)
+
+
+def _deadline_calculator(request: HttpRequest, user: User, *, today: dt.date) -> dict[str, Any]:
+    """The calculator's form and, when it was submitted and is valid, the due date (``policy/_deadline.html``
+    shows it with the 暂定 mark when provisional). The region defaults to the user's own."""
+    own = _own_prefix(user)
+    submitted = "key" in request.GET
+    form = DeadlineForm(
+        request.GET if submitted else None,
+        initial={"key": deadline_choices()[0][0], "start": today, "region": own},
+    )
+    result: dict[str, Any] = {"deadline_form": form, "deadline": None, "deadline_where": ""}
+    if not submitted or not form.is_valid():
+        return result
+    try:
+        prefix = normalize_region(form.cleaned_data["region"] or own)
+    except InvalidRegion as exc:
+        form.add_error("region", exc.message)
+        return result
+    if not access.deadline_region_allowed(user, prefix):
+        form.add_error("region", _("区划“%(p)s”不在您的管辖范围内。") % {"p": prefix})
+        return result
+    key, start = form.cleaned_data["key"], form.cleaned_data["start"]
+    try:
+        deadline = due_date(key=key, start=start, region=prefix)
+    except PolicyNotSet as exc:
+        form.add_error("key", exc.message)
+        return result
+    except DateOutOfRange as exc:
+        form.add_error("start", exc.message)
+        return result
+    name = _region_names({prefix}).get(prefix, prefix)
+    result.update(
+        deadline=deadline,
+        deadline_label=catalogue.get(key).label,
+        deadline_where=f"{name}（{prefix}）" if prefix else name,
+    )
+    return result
 
 
 @login_required
 def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
     """One year: the dates in force (entered version or package) and the history of entered versions."""
-    user = _user(request)
+    user = current_user(request, required=True)
     if not access.can_read_calendar(user):
         raise PermissionDenied
     versions = list(
@@ -244,7 +296,7 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 def calendar_year_new(request: HttpRequest) -> HttpResponse:
     """Enter a year's official schedule, or correct it as a new version (系统管理员 only)."""
-    user = _user(request)
+    user = current_user(request, required=True)
     if not access.can_enter_calendar(user):
         raise PermissionDenied
     if request.method == "POST":

@@ -74,5 +74,10 @@ def prefix_bounds(prefix: str) -> tuple[str, str]:
 
 
 def is_scope_prefix(prefix: str) -> bool:
-    """A prefix of one of the level lengths (2, 4, 6, 9 or 12 digits), as a user's scope or a loader takes."""
-    return len(prefix) in PREFIX_LENGTH.values() and prefix.isascii() and prefix.isdigit()
+    """The exact prefix of some region: 2, 4, 6, 9 or 12 digits and not a padded shorter one.
+
+    "6109" (安康市) is a prefix; "6100" is not: it pads to 陕西省's code, whose prefix is "61".
+    """
+    if len(prefix) not in PREFIX_LENGTH.values() or not (prefix.isascii() and prefix.isdigit()):
+        return False
+    return prefix_of(full_code(prefix)) == prefix

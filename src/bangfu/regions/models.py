@@ -13,6 +13,8 @@ from bangfu.regions.scoping import ScopedQuerySet
 
 class RegionQuerySet(ScopedQuerySet["Region"]):
     region_field = "code"
+    # Every role, departments included, works within the region tree.
+    shared_across_sectors = True
 
 
 class Region(models.Model):

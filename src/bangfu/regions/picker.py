@@ -14,10 +14,10 @@ children has that region's code as value), so a form submits ``region=…`` seve
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bangfu.regions.codes import full_code, is_valid_code, parent_code
+from bangfu.regions.codes import full_code, is_valid_code, parent_code, prefix_of
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import code_visible_to, reads_business_data
 
@@ -37,15 +37,22 @@ class Picker:
     root: Region | None
     picked: Region | None
     levels: list[PickerLevel]
+    # Several scope roots (an inspection group's assigned counties): a first select switches between them.
+    roots: list[Region] = field(default_factory=list)
+
+
+def scope_root_codes(user: Any) -> list[str]:
+    """The codes of the regions a business user's scope starts from (several for inspection groups); empty
+    for users who read no business data."""
+    if not reads_business_data(user):
+        return []
+    return [full_code(prefix) for prefix in user.scope_prefixes()]
 
 
 def scope_root_code(user: Any) -> str | None:
-    """The code of the region a business user's scope starts from; ``None`` for users who read no business
-    data. Users have one scope prefix today; with several, the picker starts from the first."""
-    if not reads_business_data(user):
-        return None
-    prefixes = user.scope_prefixes()
-    return full_code(prefixes[0]) if prefixes else None
+    """The first scope root: where the picker starts when nothing is picked."""
+    codes = scope_root_codes(user)
+    return codes[0] if codes else None
 
 
 def build_picker(*, user: Any, value: str | None, name: str = "region") -> Picker:
@@ -53,12 +60,17 @@ def build_picker(*, user: Any, value: str | None, name: str = "region") -> Picke
 
     Two queries whatever the depth: the regions on the path (the scope root included), and their children.
     """
-    root_code = scope_root_code(user)
-    if root_code is None:
+    root_codes = scope_root_codes(user)
+    if not root_codes:
         return Picker(name=name, root=None, picked=None, levels=[])
-    picked_code = value if value and is_valid_code(value) and code_visible_to(user, value) else root_code
+    picked_code = value if value and is_valid_code(value) and code_visible_to(user, value) else root_codes[0]
+    # The root is the scope region holding the picked code.
+    root_code = next((c for c in root_codes if picked_code.startswith(prefix_of(c))), root_codes[0])
     path = _path(root_code, picked_code)
-    on_path = {region.code: region for region in Region.objects.visible_to(user).filter(code__in=path)}
+    on_path = {
+        region.code: region
+        for region in Region.objects.visible_to(user).filter(code__in={*path, *root_codes})
+    }
     if root_code not in on_path:
         return Picker(name=name, root=None, picked=None, levels=[])
     if picked_code not in on_path:
@@ -76,7 +88,8 @@ def build_picker(*, user: Any, value: str | None, name: str = "region") -> Picke
         for index, code in enumerate(path)
         if children[code]
     ]
-    return Picker(name=name, root=on_path[root_code], picked=on_path[path[-1]], levels=levels)
+    roots = [on_path[code] for code in root_codes if code in on_path] if len(root_codes) > 1 else []
+    return Picker(name=name, root=on_path[root_code], picked=on_path[path[-1]], levels=levels, roots=roots)
 
 
 def _path(root_code: str, picked_code: str) -> list[str]:

@@ -52,19 +52,23 @@ def scope_q(field: str, prefixes: list[str]) -> Q:
 class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
     """QuerySet base for every model whose rows belong to a region.
 
-    Subclasses name the code field (``region_field``) and, where rows belong to a sector department,
-    the sector field (``sector_field``).
+    Subclasses name the code field (``region_field``). Sector departments (行业部门) are fail-closed: they
+    see a model's rows only when it names the sector field its rows belong to (``sector_field``), or declares
+    that its rows are not sector business at all (``shared_across_sectors = True``, e.g. the region tree).
     """
 
     region_field: str = "region_code"
     sector_field: str | None = None
+    shared_across_sectors: bool = False
 
     def visible_to(self, user: ScopedUser | AnonymousUser | Any) -> ScopedQuerySet[_M]:
         if not reads_business_data(user):
             return self.none()
         qs = self.filter(scope_q(self.region_field, user.scope_prefixes()))
         sector = user.scope_sector()
-        if sector and self.sector_field:
+        if sector and not self.shared_across_sectors:
+            if self.sector_field is None:
+                return self.none()
             qs = qs.filter(**{self.sector_field: sector})
         return qs
 

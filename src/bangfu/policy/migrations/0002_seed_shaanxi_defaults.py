@@ -1,11 +1,15 @@
-"""Seed the default policy values for the demo province 陕西省 (61) and the national rules, from
-../shared/domain/RULES.md.
+"""Seed the sourced national defaults (rows for everywhere, "") from ../shared/domain/RULES.md.
 
-Each row cites the RULES section and the source it comes from. RULES has no Shaanxi figure for most
-parameters: those rows are set for "61" and say plainly in their source note that they are demo assumptions
-adopted from the named place, to be replaced by the province's own documents (a new version, never an edit).
-Rows that state national standards or code tables are set for everywhere (""). The data lives in this file,
-not in app code, so that the migration stays reproducible when the catalogue changes later.
+Only rules with a national source are seeded here: the 2021 monitoring floor, the housing-safety grades,
+the drinking-water indicators, the national code tables and the micro-credit ceiling. Each row cites the
+RULES section and its source. Values a province must set itself (its monitoring line, deadlines, alert
+thresholds …) are not seeded: a real deployment enters them from its own documents, and until then a lookup
+raises PolicyNotSet naming the parameter. The demo loads assumed values for 陕西省 ("61") through
+``bangfu.demo.services.seed_demo_policy``, so that no assumption is ever in force in a real deployment.
+
+(The file keeps its first name, under which databases have recorded it; its rows for "61" moved to the demo
+before any release.) The data lives in this file, not in app code, so that the migration stays reproducible
+when the catalogue changes later.
 """
 
 from __future__ import annotations
@@ -17,30 +21,12 @@ from django.db import migrations
 TRANSITION_START = dt.date(2021, 1, 1)  # start of the 2021–2025 transition period (过渡期), RULES §0
 
 # Sources quoted more than once.
-GANSU_2023 = (
-    "人民日报2023-02-21 [gov] http://paper.people.com.cn/rmrb/html/2023-02/21/nw.D110000renmrb_20230221_5-10.htm"
-)
 ZONGYANG_ELIMINATION = "安徽枞阳 [gov] https://zongyang.gov.cn/openness/OpennessContent/show/913795.html"
-MEDICAL_PUSH = "[gov-mirror] http://ugaw.cn/mrwzrczsz/rczssdjre"
 WATER = (
     "《农村饮水安全评价准则》四项指标，重庆城口县水利局2023-03-24 [gov] "
     "http://www.cqck.gov.cn/bm/slj/zwgk_70831/zfxxgkml/zcwd/202303/t20230324_11806313.html"
 )
-WATER_DATE_NOTE = "生效日期取过渡期起点2021-01-01，为演示假设。"
-NO_SHAANXI = "陕西省数字 RULES 未载，此为演示假设，正式使用前须按陕西省文件录入新版本。"
-WELFARE_POSTS = (
-    "《贵州省乡村公益性岗位开发管理办法》[gov-mirror] https://newton.com.tw/wiki/"
-    "%E8%B2%B4%E5%B7%9E%E7%9C%81%E9%84%89%E6%9D%91%E5%85%AC%E7%9B%8A%E6%80%A7%E5%B4%97%E4%BD%8D"
-    "%E9%96%8B%E7%99%BC%E7%AE%A1%E7%90%86%E8%BE%A6%E6%B3%95/59522260"
-)
-
-
-def working(days: int) -> dict[str, object]:
-    return {"days": days, "unit": "working"}
-
-
-def calendar(days: int) -> dict[str, object]:
-    return {"days": days, "unit": "calendar"}
+UNDATED = "来源未载生效日期，按过渡期起点2021-01-01录入。"
 
 
 # (key, region_prefix, effective_from, value, source_note)
@@ -56,125 +42,6 @@ SEEDS: list[tuple[str, str, dt.date, object, str]] = [
         "2022年以后未见全国统一数字，由各省每年确定。",
     ),
     (
-        "monitoring_line",
-        "61",
-        dt.date(2024, 1, 1),
-        7800,
-        "演示假设，不是陕西省公布的数字：RULES.md §2.2 未收录陕西省的监测范围。取相邻的甘肃省陇南市武都区"
-        "2024年监测范围7,800元（[3rd] https://laitimes.com/en/article/6ulyq_7ay8o.html）作演示值；"
-        "正式使用前须按陕西省当年文件录入新版本。",
-    ),
-    (
-        "income_window_months",
-        "61",
-        TRANSITION_START,
-        12,
-        "RULES.md §3.2：新识别时按识别前一个月为止的12个月计算家庭纯收入（江西南康 [gov-mirror] "
-        "https://feifeitong.com/nkqxxgk/c130193/202408/ff5100c7e062400b839a427801e6f70f.shtml ；"
-        "安徽2020年规则，人民日报2020-06-30 [gov-mirror] http://www.dingqianjf.com/news/show/134/1469160_0.html）。"
-        + NO_SHAANXI,
-    ),
-    (
-        "deadline.self_report_acceptance",
-        "61",
-        TRANSITION_START,
-        calendar(2),
-        "RULES.md §6.2、§12.2：农户线上申报进入乡镇账户后，乡镇2日内受理并交村入户核查（安徽枞阳2024 [gov] "
-        "https://zongyang.gov.cn/openness/OpennessContent/show/941460.html）；原文“2日内”，按自然日计。" + NO_SHAANXI,
-    ),
-    (
-        "deadline.home_check",
-        "61",
-        TRANSITION_START,
-        working(5),
-        "RULES.md §6.2：甘肃“一键报贫”2023年规定5个工作日内入户核查（" + GANSU_2023 + "）。"
-        "其他地方：安徽2个工作日，某县规程3日。" + NO_SHAANXI,
-    ),
-    (
-        "deadline.info_comparison",
-        "61",
-        TRANSITION_START,
-        calendar(5),
-        "RULES.md §6.2：某县规程，入户核查后5日内完成信息比对（[3rd] "
-        "https://m.jiusongjiankang.com/health/news/5450632.html ，第三方转载，⚠未经两源确认）。" + NO_SHAANXI,
-    ),
-    (
-        "deadline.village_notice",
-        "61",
-        TRANSITION_START,
-        calendar(5),
-        "RULES.md §6.1、§6.4：民主评议后村内公示不少于5天（河南永城2024 [gov] "
-        "https://ycs.gov.cn/xzxxgk/cfsjd/cfsjczwgk1511121131/tpgjcg231511121131/jcdx31511121131/"
-        "jchsb31511121131/content_18011）。" + NO_SHAANXI,
-    ),
-    (
-        "deadline.identification",
-        "61",
-        TRANSITION_START,
-        working(15),
-        "RULES.md §6.2：甘肃2023年规定评议公示、乡镇复核、县级审批在15个工作日内完成（" + GANSU_2023 + " ；"
-        "临夏 [gov] https://lxs.gov.cn/lxs/zwgk/zjdbmxx/bm/lxsxczxj/fdzdgknr/ZCJJD/art/2023/"
-        "art_d19909862c124d0f8f3a3dc15185cb75.html）。河南为一般不超过15天，安徽、海南为20个工作日。" + NO_SHAANXI,
-    ),
-    (
-        "deadline.warning_feedback",
-        "61",
-        TRANSITION_START,
-        working(5),
-        "RULES.md §6.2：甘肃“一键报贫”入户核查后5个工作日内反馈结果（" + GANSU_2023 + "）；礼县“户户清”"
-        "后台5个工作日内核实（[media] https://lnews.ichezone.com/Index/Topic/articledetail/id/43920.html）。"
-        + NO_SHAANXI,
-    ),
-    (
-        "visit.interval",
-        "61",
-        TRANSITION_START,
-        calendar(30),
-        "RULES.md §9.3：走访频次全国未见统一规定，各地不一：孟津每周三帮扶走访日（[gov]），"
-        "“每周扶贫工作日、每月扶贫走访日”（县级方案 [3rd] http://qyclass.com/fangan/8229125.html），"
-        "乡镇每月核实。演示假设：每30天至少走访一次。" + NO_SHAANXI,
-    ),
-    (
-        "elimination.min_stable_months",
-        "61",
-        TRANSITION_START,
-        6,
-        "RULES.md §8.1、§8.4：收入稳定“原则上不得低于半年”（" + ZONGYANG_ELIMINATION + "）；"
-        "全国未见最短监测期限。" + NO_SHAANXI,
-    ),
-    (
-        "medical.oop_per_stay_monitored",
-        "61",
-        TRANSITION_START,
-        6000,
-        "RULES.md §5.2：医保部门“一月一提取、一月一比对”，监测对象单次住院经基本医保、大病保险、医疗救助后"
-        "个人自付超过6,000元推送民政（" + MEDICAL_PUSH + "，⚠省份未明）。" + NO_SHAANXI,
-    ),
-    (
-        "medical.oop_per_stay_other",
-        "61",
-        TRANSITION_START,
-        10000,
-        "RULES.md §5.2：其他农村居民单次住院经三重保障后个人自付超过10,000元推送民政（" + MEDICAL_PUSH
-        + "，⚠省份未明）。" + NO_SHAANXI,
-    ),
-    (
-        "medical.oop_income_ratio",
-        "61",
-        TRANSITION_START,
-        0.4,
-        "RULES.md §5.2：市级规则示例，医疗自付超过家庭年收入40%即预警（河南漯河，[3rd] "
-        "https://m.todayonhistory.com/know/223962.html ，⚠第三方描述）。" + NO_SHAANXI,
-    ),
-    (
-        "employment.no_contribution_months",
-        "61",
-        TRANSITION_START,
-        3,
-        "RULES.md §5.2 人社行：连续3个月无缴费记录即预警（河南漯河，第三方描述，RULES 未载网址，⚠未经确认）。"
-        + NO_SHAANXI,
-    ),
-    (
         "housing.unsafe_grades",
         "",
         TRANSITION_START,
@@ -183,12 +50,12 @@ SEEDS: list[tuple[str, str, dt.date, object, str]] = [
         "https://df.jiceng.zhengzhou.gov.cn/016004001/6595158.jhtml ；怀远2025 [gov] "
         "https://www.ahhy.gov.cn/zfxxgk/public/49841/51027748.html）。",
     ),
-    ("water.min_litres_rich", "", TRANSITION_START, 35, "RULES.md §7.3：丰水地区不低于35升/人·日。" + WATER + "。" + WATER_DATE_NOTE),
-    ("water.min_litres_scarce", "", TRANSITION_START, 20, "RULES.md §7.3：缺水地区不低于20升/人·日。" + WATER + "。" + WATER_DATE_NOTE),
-    ("water.max_fetch_minutes", "", TRANSITION_START, 20, "RULES.md §7.3：单次取水往返不超过20分钟。" + WATER + "。" + WATER_DATE_NOTE),
-    ("water.max_horizontal_metres", "", TRANSITION_START, 800, "RULES.md §7.3：取水水平距离不超过800米。" + WATER + "。" + WATER_DATE_NOTE),
-    ("water.max_vertical_metres", "", TRANSITION_START, 80, "RULES.md §7.3：取水垂直距离不超过80米。" + WATER + "。" + WATER_DATE_NOTE),
-    ("water.max_outage_days", "", TRANSITION_START, 36, "RULES.md §7.3：年累计断水或供水不足不超过36天。" + WATER + "。" + WATER_DATE_NOTE),
+    ("water.min_litres_rich", "", TRANSITION_START, 35, "RULES.md §7.3：丰水地区不低于35升/人·日。" + WATER + "。" + UNDATED),
+    ("water.min_litres_scarce", "", TRANSITION_START, 20, "RULES.md §7.3：缺水地区不低于20升/人·日。" + WATER + "。" + UNDATED),
+    ("water.max_fetch_minutes", "", TRANSITION_START, 20, "RULES.md §7.3：单次取水往返不超过20分钟。" + WATER + "。" + UNDATED),
+    ("water.max_horizontal_metres", "", TRANSITION_START, 800, "RULES.md §7.3：取水水平距离不超过800米。" + WATER + "。" + UNDATED),
+    ("water.max_vertical_metres", "", TRANSITION_START, 80, "RULES.md §7.3：取水垂直距离不超过80米。" + WATER + "。" + UNDATED),
+    ("water.max_outage_days", "", TRANSITION_START, 36, "RULES.md §7.3：年累计断水或供水不足不超过36天。" + WATER + "。" + UNDATED),
     (
         "codes.monitoring_categories",
         "",
@@ -221,21 +88,7 @@ SEEDS: list[tuple[str, str, dt.date, object, str]] = [
         "RULES.md §9.2：脱贫人口小额信贷单户不超过5万元、期限不超过3年（青阳2024-07-10 [gov-mirror] "
         "http://www.chidc.com.cn/OpennessContent/show/1576260.html ；[gov] https://www.bypc.gov.cn/zfxxgk/"
         "bmdwxzjd/xzjd/sqz/fdzdgknr/cwgk/ymc/cwgk/art/2024/art_571d0b3bcc964e0bbae9d692cb777b39.html）。"
-        "生效日期取过渡期起点2021-01-01，为演示假设。",
-    ),
-    (
-        "welfare_post.max_hire_age",
-        "61",
-        TRANSITION_START,
-        60,
-        "RULES.md §13.2：新聘人员年龄一般不超过60岁（" + WELFARE_POSTS + "）。" + NO_SHAANXI,
-    ),
-    (
-        "welfare_post.max_hire_age_relaxed",
-        "61",
-        TRANSITION_START,
-        65,
-        "RULES.md §13.2：身体健康的可放宽至65岁（" + WELFARE_POSTS + "）。" + NO_SHAANXI,
+        + UNDATED,
     ),
 ]
 

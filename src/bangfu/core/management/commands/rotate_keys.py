@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from bangfu.audit import events
 from bangfu.core import crypto
 from bangfu.core.keyrotation import rebuild_blind_indexes, rotate_keys
 
@@ -38,9 +39,18 @@ class Command(BaseCommand):
                 _("%(model)s：%(count)d 行已改用密钥 %(key_id)s 加密")
                 % {"model": label, "count": count, "key_id": key_id}
             )
+        reindexed: dict[str, int] = {}
         if options["reindex"]:
-            for label, count in rebuild_blind_indexes(batch_size=batch_size).items():
+            reindexed = rebuild_blind_indexes(batch_size=batch_size)
+            for label, count in reindexed.items():
                 self.stdout.write(
                     _("%(model)s：%(count)d 行的盲索引已重算") % {"model": label, "count": count}
                 )
+        # A command is an entry point like a view: it records the change; the core library itself stays free
+        # of app imports.
+        events.security(
+            actor=None,
+            action="keys_rotated",
+            detail={"key_id": key_id, "reencrypted": counts, "reindexed": reindexed},
+        )
         self.stdout.write(self.style.SUCCESS(_("密钥轮换完成")))

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from bangfu.audit import events
 from bangfu.regions.services import RegionDataError, load_regions
 
 
@@ -32,6 +33,17 @@ class Command(BaseCommand):
             result = load_regions(prefix=options["prefix"].strip(), source=source)
         except RegionDataError as exc:
             raise CommandError(str(exc), returncode=1) from exc
+        # Reference data changed by an operator at the shell: recorded like any other change.
+        events.security(
+            actor=None,
+            action="regions_loaded",
+            detail={
+                "prefix": result.prefix,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+            },
+        )
         for level, count in result.by_level.items():
             self.stdout.write(f"{level.label}：{count}")
         self.stdout.write(

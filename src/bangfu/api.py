@@ -14,10 +14,13 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from bangfu.accounts.tokens import ExpiredToken, MalformedToken, user_for_token
+from bangfu.accounts.tokens import TOKEN_RE, ExpiredToken, MalformedToken, user_for_token
+from bangfu.audit import events
 from bangfu.core.schemas import ErrorOut
+from bangfu.core.views import record_out_of_scope
 from bangfu.policy.api import router as policy_router
 from bangfu.regions.api import router as regions_router
+from bangfu.regions.scoping import OutOfScope
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +30,28 @@ class TokenAuth(HttpBearer):
         try:
             user = user_for_token(token)
         except MalformedToken as exc:
-            raise AuthenticationError(message="API令牌格式不正确") from exc
+            raise self._refuse(request, reason="malformed", message="API令牌格式不正确") from exc
         except ExpiredToken as exc:
-            raise AuthenticationError(message="API令牌已过期") from exc
+            raise self._refuse(request, reason="expired", message="API令牌已过期", token=token) from exc
         if user is None:
-            raise AuthenticationError(message="API令牌无效或已吊销")
+            raise self._refuse(
+                request, reason="unknown_or_revoked", message="API令牌无效或已吊销", token=token
+            )
         request.user = user
         return user
+
+    @staticmethod
+    def _refuse(request: HttpRequest, *, reason: str, message: str, token: str = "") -> AuthenticationError:
+        """A refused token is a failed authentication: audited like a failed login (only the public prefix
+        of a well-formed token is recorded, never the secret part)."""
+        match = TOKEN_RE.fullmatch(token)
+        events.security(
+            actor=None,
+            action="api_token_refused",
+            detail={"token": match.group(1) if match else "", "reason": reason},
+            request=request,
+        )
+        return AuthenticationError(message=message)
 
 
 api = NinjaAPI(
@@ -62,7 +80,9 @@ def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    # Objects outside the user's scope are "not found" too: their existence is not revealed.
+    # Objects outside the user's scope are "not found" too: their existence is not revealed, only audited.
+    if isinstance(exc, OutOfScope):
+        record_out_of_scope(request, exc)
     return error(request, status=404, code="not_found", message="未找到该对象，或不在您的管辖范围内")
 
 

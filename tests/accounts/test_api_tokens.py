@@ -276,3 +276,18 @@ class TestTokenPagePermissions(PermissionMatrix):
             state=token_rows,
         ),
     ]
+
+
+def test_refused_tokens_are_audited_with_their_public_prefix_only(village_cadre: User) -> None:
+    issued = create_token(user=village_cadre, name="脚本", by=None)
+    revoke_token(token=issued.token, by=None)
+    Client().get("/api/v1/regions/610902001001", **bearer(issued.raw))
+    Client().get("/api/v1/regions/610902001001", **bearer("garbage-secret-text"))
+    refused = AuditEvent.objects.filter(operation="api_token_refused").order_by("seq")
+    assert [e.data["detail"] for e in refused] == [
+        {"token": issued.token.prefix, "reason": "unknown_or_revoked"},
+        {"token": "", "reason": "malformed"},
+    ]
+    stored = " ".join(str(e.data) + e.object_repr for e in AuditEvent.objects.all())
+    assert issued.raw.split("_", 2)[2] not in stored
+    assert "garbage-secret-text" not in stored

@@ -417,6 +417,18 @@ def mask_unknown_username(text: str) -> str:
     return mask_text(text)
 
 
+def out_of_scope(
+    *, actor: Actor, model_label: str, lookup: dict[str, Any], request: HttpRequest | None = None
+) -> AuditEvent:
+    """Record a request for a row that exists outside the actor's region scope (answered as 404)."""
+    return security(
+        actor=actor,
+        action="out_of_scope",
+        detail={"model": model_label, "lookup": mask_values(lookup)},
+        request=request,
+    )
+
+
 def revealed(
     *, actor: Actor, obj: models.Model, field: str, request: HttpRequest | None = None
 ) -> AuditEvent:

@@ -77,12 +77,30 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
         return self.filter(scope_q(self.region_field, [prefix]))
 
 
+class OutOfScope(Http404):
+    """The object exists but lies outside the user's scope. Answered exactly like "not found" (its existence
+    is not revealed); the error handlers record it in the audit trail, since probing other regions' rows is
+    security-relevant."""
+
+    def __init__(self, *, model: type[models.Model], lookup: dict[str, Any]) -> None:
+        super().__init__(model._meta.label)
+        self.model = model
+        self.lookup = lookup
+
+
 def get_for_user(queryset: models.QuerySet[_M], user: Any, **lookup: Any) -> _M:
-    """The single object matching ``lookup`` among those ``user`` may see, else 404."""
+    """The single object matching ``lookup`` among those ``user`` may see, else 404 (``OutOfScope`` when it
+    exists elsewhere)."""
     visible = queryset.visible_to(user)  # type: ignore[attr-defined]
     try:
         obj: _M = visible.get(**lookup)
     except (ObjectDoesNotExist, ValueError) as exc:
+        try:
+            exists = queryset.filter(**lookup).exists()
+        except ValueError:
+            exists = False
+        if exists:
+            raise OutOfScope(model=queryset.model, lookup=lookup) from exc
         raise Http404 from exc
     return obj
 

@@ -95,6 +95,22 @@ def test_relabelled_token_is_detected() -> None:
     assert str(excinfo.value) == "密文校验失败：数据被改动或密钥不符（密钥 k2）"
 
 
+def test_token_decrypts_only_under_the_context_it_was_written_for() -> None:
+    token = crypto.encrypt("61090219900101123X", context="registry.member.id_number")
+    assert crypto.decrypt(token, context="registry.member.id_number") == "61090219900101123X"
+    for other in ["registry.member.phone", "registry.household.id_number", "registry.member.id_numbe", ""]:
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(token, context=other)
+    with pytest.raises(crypto.DecryptionError) as excinfo:
+        crypto.decrypt(token, context="registry.member.phone")
+    assert str(excinfo.value) == (
+        "密文校验失败：数据被改动、密钥不符或密文来自其他字段（字段 registry.member.phone，密钥 k1）"
+    )
+    # A token written without a context is not valid under any column's context either.
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(crypto.encrypt("13812345678"), context="registry.member.phone")
+
+
 def test_malformed_tokens_are_rejected() -> None:
     for token in ["13812345678", "k1$", "k1$!!!!", "k1$AAAA"]:
         with pytest.raises(crypto.DecryptionError, match=r"^密文格式无效$"):

@@ -120,6 +120,15 @@ def test_is_valid_answers_without_raising() -> None:
     assert is_valid("") is False
 
 
+def test_is_valid_rejects_a_birth_after_the_given_day() -> None:
+    first17 = "61090220260301123"
+    number = first17 + check_digit(first17)
+    assert is_valid(number, on=date(2026, 2, 28)) is False
+    assert is_valid(number, on=date(2026, 3, 1)) is True
+    # Without a day to compare against, only the date's plausibility is checked.
+    assert is_valid(number) is True
+
+
 # --- properties -----------------------------------------------------------------------------------------
 
 

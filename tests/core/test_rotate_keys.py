@@ -96,6 +96,32 @@ def test_rotation_stops_on_a_token_under_a_removed_key_without_changing_it(
     assert _raw_tokens(notes_under_k1) == before
 
 
+def test_rotation_stops_on_a_token_copied_from_another_column_without_changing_it(
+    notes_under_k1: type[models.Model],
+) -> None:
+    notes_under_k1.objects.filter(label="a").update(id_number=models.F("phone"))
+    before = _raw_tokens(notes_under_k1)
+    with (
+        override_settings(BANGFU_DATA_KEYS=f"{KEY_2},{KEY_1}"),
+        pytest.raises(crypto.DecryptionError) as excinfo,
+    ):
+        rotate_keys()
+    assert str(excinfo.value) == (
+        "密文校验失败：数据被改动、密钥不符或密文来自其他字段（字段 core.personalnote.id_number，密钥 k1）"
+    )
+    assert _raw_tokens(notes_under_k1) == before
+
+
+def test_rotated_tokens_stay_bound_to_their_column(notes_under_k1: type[models.Model]) -> None:
+    with override_settings(BANGFU_DATA_KEYS=f"{KEY_2},{KEY_1}"):
+        rotate_keys()
+        id_token, phone_token = _raw_tokens(notes_under_k1)["a"]
+        assert crypto.decrypt(id_token or "", context="core.personalnote.id_number") == "61090219900101123X"
+        assert crypto.decrypt(phone_token, context="core.personalnote.phone") == "13812345678"
+        with pytest.raises(crypto.DecryptionError):
+            crypto.decrypt(phone_token, context="core.personalnote.id_number")
+
+
 def test_rebuild_blind_indexes_uses_the_new_index_key(notes_under_k1: type[models.Model]) -> None:
     for note in notes_under_k1.objects.all():
         note.id_number_index = crypto.blind_index(note.id_number, kind="id_number")  # type: ignore[attr-defined]

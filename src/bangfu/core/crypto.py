@@ -7,6 +7,11 @@ Token format: ``<key id>$<base64(nonce[12] + ciphertext + tag[16])>``, e.g. ``k1
 travels with every value, so after a new key is put first in the list, rows written under an older key
 still decrypt until ``bangfu rotate-keys`` has re-encrypted them (see docs/key-management.md).
 
+The GCM associated data binds each token to its key id and to a *context*, the column it belongs to
+(``EncryptedTextField`` passes ``"<app_label>.<model>.<field>"``, e.g. ``"registry.member.id_number"``).
+A token decrypts only under the context it was written for, so a ciphertext copied from one column or
+model into another is detected instead of being read as that column's value.
+
 Keys, in order of precedence:
 
 * data keys: ``settings.BANGFU_DATA_KEYS`` = ``"k2:<32 hex>,k1:<32 hex>"`` (the first one encrypts), or,
@@ -51,7 +56,8 @@ INDEX_KEY_FILE_NAME = "index.key"
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _TOKEN = re.compile(r"(?P<key_id>[A-Za-z0-9_-]{1,32})\$(?P<body>[A-Za-z0-9+/]+={0,2})")
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
-# Domain separation: the associated data binds a ciphertext to its key id, so a token cannot be relabelled.
+# Domain separation: the associated data binds a ciphertext to its key id, so a token cannot be relabelled,
+# and to its context (column), so it cannot be moved to another one.
 _AAD_PREFIX = b"bangfu-data:"
 
 
@@ -103,20 +109,29 @@ def current_key_id() -> str:
     return keyring().current_id
 
 
-def encrypt(plaintext: str) -> str:
-    """Encrypt ``plaintext`` under the current key; every call uses a fresh random nonce."""
+def _associated_data(key_id: str, context: str) -> bytes:
+    # Key ids never contain NUL, so the NUL separator keeps (key id, context) pairs from colliding.
+    return _AAD_PREFIX + key_id.encode("ascii") + b"\x00" + context.encode("utf-8")
+
+
+def encrypt(plaintext: str, *, context: str = "") -> str:
+    """Encrypt ``plaintext`` under the current key, bound to ``context``; every call uses a fresh nonce."""
     ring = keyring()
     key_id, key = ring.data_keys[0]
     nonce = secrets.token_bytes(NONCE_BYTES)
     encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
-    encryptor.authenticate_additional_data(_AAD_PREFIX + key_id.encode("ascii"))
+    encryptor.authenticate_additional_data(_associated_data(key_id, context))
     ciphertext = encryptor.update(plaintext.encode("utf-8")) + encryptor.finalize()
     body = base64.b64encode(nonce + ciphertext + encryptor.tag).decode("ascii")
     return f"{key_id}${body}"
 
 
-def decrypt(token: str) -> str:
-    """Decrypt a token written by ``encrypt`` under any key still in the key ring."""
+def decrypt(token: str, *, context: str = "") -> str:
+    """Decrypt a token written by ``encrypt`` for the same ``context``, under any key still in the key ring.
+
+    Raises ``DecryptionError`` (Chinese message) for a malformed token, an unknown key id, or a token that
+    was altered, relabelled or written for another context.
+    """
     match = _TOKEN.fullmatch(token)
     if match is None:
         raise DecryptionError(_("密文格式无效"))
@@ -134,13 +149,19 @@ def decrypt(token: str) -> str:
         raise DecryptionError(_("密文格式无效"))
     nonce, ciphertext, tag = raw[:NONCE_BYTES], raw[NONCE_BYTES:-TAG_BYTES], raw[-TAG_BYTES:]
     decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
-    decryptor.authenticate_additional_data(_AAD_PREFIX + key_id.encode("ascii"))
+    decryptor.authenticate_additional_data(_associated_data(key_id, context))
     try:
         plaintext = decryptor.update(ciphertext) + decryptor.finalize()
     except InvalidTag as exc:
-        raise DecryptionError(
-            _("密文校验失败：数据被改动或密钥不符（密钥 %(key_id)s）") % {"key_id": key_id}
-        ) from exc
+        # GCM cannot tell these causes apart; with a context, a token copied from another column is the
+        # likeliest one, so the message names the column it was read as.
+        if context:
+            message = _(
+                "密文校验失败：数据被改动、密钥不符或密文来自其他字段（字段 %(context)s，密钥 %(key_id)s）"
+            ) % {"context": context, "key_id": key_id}
+        else:
+            message = _("密文校验失败：数据被改动或密钥不符（密钥 %(key_id)s）") % {"key_id": key_id}
+        raise DecryptionError(message) from exc
     return plaintext.decode("utf-8")
 
 

@@ -15,6 +15,12 @@ its own random nonce, the column cannot be searched by plaintext; every lookup e
     # lookup
     Member.objects.filter(id_number_index=blind_index(raw, kind="id_number"))
 
+Every token is bound to its column: the field encrypts and decrypts with the context
+``"<app_label>.<model>.<field>"`` (``crypto_context``, e.g. ``"registry.member.id_number"``), so a token
+copied from another column or model fails to decrypt instead of being read as this column's value.
+Renaming the model, its app or the field changes the context: such a rename needs a data migration that
+re-encrypts the column (decrypt under the old context, encrypt under the new).
+
 ``bangfu rotate-keys`` finds every such field through ``personal_kind`` and re-encrypts old rows;
 ``bangfu rotate-keys --reindex`` recomputes the ``<field>_index`` columns after the index key changed.
 """
@@ -24,11 +30,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.core.exceptions import FieldError
+from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Expression
 from django.db.models.lookups import IsNull, Lookup, Transform
+from django.utils.translation import gettext as _
 
 from bangfu.core import crypto
 
@@ -68,22 +75,49 @@ class EncryptedTextField(_TextFieldBase):
         """The conventional name of the blind-index column kept beside this field."""
         return f"{self.name}{INDEX_SUFFIX}"
 
+    @property
+    def crypto_context(self) -> str:
+        """The context every token of this column is bound to: ``"<app_label>.<model>.<field>"``."""
+        if not hasattr(self, "model"):
+            raise TypeError(f"EncryptedTextField {self.name!r} is not attached to a model and has no context")
+        return f"{self.model._meta.label_lower}.{self.name}"
+
     def from_db_value(
         self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
     ) -> str | None:
         if not value:
             return value
-        return crypto.decrypt(value)
+        return crypto.decrypt(value, context=self.crypto_context)
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if not value:
             return value
-        # A value that is already a token (a re-saved row after deserialisation, a rotated token) is kept
-        # as is: encrypting it again would store a token of a token.
+        # A value that is already a token (a re-saved row after deserialisation, a loaded dump) is kept as
+        # is, since encrypting it again would store a token of a token; but only once it is verified to be
+        # this column's own token: one copied from another column or model is refused, not stored.
         if crypto.is_token(value):
+            self._check_own_token(value)
             return value
-        return crypto.encrypt(value)
+        return crypto.encrypt(value, context=self.crypto_context)
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        # Model forms and full_clean() report a foreign token as a field error rather than failing on save.
+        if isinstance(value, str) and value and crypto.is_token(value):
+            try:
+                self._check_own_token(value)
+            except crypto.DecryptionError as exc:
+                raise ValidationError(str(exc), code="foreign_token") from exc
+
+    def _check_own_token(self, token: str) -> None:
+        try:
+            crypto.decrypt(token, context=self.crypto_context)
+        except crypto.DecryptionError as exc:
+            raise crypto.DecryptionError(
+                _("“%(field)s”的值是一段密文，但不能按本字段解密，已拒绝保存：%(reason)s")
+                % {"field": self.verbose_name, "reason": exc}
+            ) from exc
 
     def value_to_string(self, obj: models.Model) -> str:
         # Serialisation (dumpdata, fixtures) carries the token, never the plaintext.

@@ -96,10 +96,10 @@ def parse(raw: str, *, on: date | None = None) -> IdNumber:
     return IdNumber(number=number, region_prefix=number[:6], birth_date=birth_date, sex=sex)
 
 
-def is_valid(raw: str) -> bool:
-    """Whether ``raw`` parses as a valid 18-character identity number."""
+def is_valid(raw: str, *, on: date | None = None) -> bool:
+    """Whether ``raw`` parses as a valid identity number (with a birth no later than ``on``, if given)."""
     try:
-        parse(raw)
+        parse(raw, on=on)
     except InvalidIdNumber:
         return False
     return True

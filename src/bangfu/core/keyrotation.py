@@ -41,7 +41,7 @@ def rotate_keys(
     Side effects: updates the encrypted columns of the affected rows, one transaction per batch; rows are
     locked (``SELECT … FOR UPDATE`` on PostgreSQL) while their batch is rewritten, so a concurrent edit is
     neither lost nor overwritten. Raises ``crypto.DecryptionError`` (rolling back the current batch) when a
-    value is under a key no longer configured.
+    value is under a key no longer configured, or does not belong to its column (copied from another one).
     """
     current_prefix = f"{crypto.current_key_id()}$"
     counts: dict[str, int] = {}
@@ -111,8 +111,12 @@ def _reencrypt(
     pk, *tokens = row
     instance = model(pk=pk)
     for field, token in zip(fields, tokens, strict=True):
-        # The field encrypts the plaintext again on save, now under the current key.
-        setattr(instance, field.attname, crypto.decrypt(token) if isinstance(token, str) and token else token)
+        # Decrypted under the field's own context; the field encrypts the plaintext again on save, now under
+        # the current key and bound to the same context.
+        plaintext = (
+            crypto.decrypt(token, context=field.crypto_context) if isinstance(token, str) and token else token
+        )
+        setattr(instance, field.attname, plaintext)
     return instance, [field.attname for field in fields]
 
 

@@ -140,9 +140,13 @@ def test_messages_are_shown_as_alerts_with_their_level(village_cadre: User) -> N
 # --- translations -------------------------------------------------------------------------------------------
 
 
-def _po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of the translated, non-fuzzy entries of a .po file as makemessages writes it."""
-    entries: dict[str, str] = {}
+def _po_entries(path: Path) -> dict[str | tuple[str, int], str]:
+    """msgid -> msgstr of the translated, non-fuzzy entries of a .po file as makemessages writes it.
+
+    Keys follow ``GNUTranslations``: a context is joined to its msgid by ``\\x04`` and each plural form is
+    keyed ``(msgid, index)``.
+    """
+    entries: dict[str | tuple[str, int], str] = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.splitlines() if not line.startswith("#~")]
         if any(line.startswith("#,") and "fuzzy" in line for line in lines):
@@ -150,13 +154,20 @@ def _po_entries(path: Path) -> dict[str, str]:
         fields: dict[str, str] = {}
         current = ""
         for line in lines:
-            if line.startswith(("msgid ", "msgstr ", "msgctxt ")):
+            if line.startswith(("msgid ", "msgstr", "msgctxt ", "msgid_plural ")):
                 current, _, rest = line.partition(" ")
                 fields[current] = json.loads(rest)
             elif line.startswith('"') and current:
                 fields[current] += json.loads(line)
-        if fields.get("msgid") and fields.get("msgstr") and "msgctxt" not in fields:
-            entries[fields["msgid"]] = fields["msgstr"]
+        if not fields.get("msgid"):
+            continue
+        key = f"{fields['msgctxt']}\x04{fields['msgid']}" if "msgctxt" in fields else fields["msgid"]
+        if "msgid_plural" in fields:
+            forms = {int(name[7:-1]): text for name, text in fields.items() if name.startswith("msgstr[")}
+            if all(forms.values()):
+                entries.update({(key, index): text for index, text in forms.items()})
+        elif fields.get("msgstr"):
+            entries[key] = fields["msgstr"]
     return entries
 
 

@@ -23,7 +23,7 @@ from django.utils.translation.template import templatize
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.accounts.navigation import ACCOUNT_ITEMS, NAV_ITEMS, ROLE_DUTIES
 from bangfu.audit.models import Action
-from bangfu.policy.catalogue import CATALOGUE, DAY_UNIT_LABELS, SHAPE_LABELS
+from bangfu.policy.catalogue import CATALOGUE, DAY_UNIT_LABELS, KEYS, SHAPE_LABELS
 from bangfu.regions.codes import Level
 from bangfu.settings import PACKAGE_DIR
 from tests.conftest import REGION_TREE
@@ -317,3 +317,23 @@ def test_page_shows_no_chinese_interface_text_in_english(
     assert response.status_code == 200
     assert '<html lang="en">' in html
     assert _visible_chinese(html) == []
+
+
+def test_counts_read_as_english_singular_and_plural() -> None:
+    months = KEYS["elimination.min_stable_months"]
+    deadline = KEYS["deadline.identification"]
+    with translation.override("en"):
+        assert [months.display(1), months.display(6)] == ["1 month", "6 months"]
+        assert [deadline.display({"days": n, "unit": "working"}) for n in (1, 15)] == [
+            "1 working day",
+            "15 working days",
+        ]
+    assert [months.display(1), months.display(6)] == ["1 个月", "6 个月"]  # Chinese has one form
+
+
+@pytest.mark.django_db
+def test_debug_mode_reads_off_in_english_not_close(system_admin: User) -> None:
+    # "关闭" is both the close button and the off status; the status carries the context "状态".
+    html = _english(client_for(system_admin)).get("/accounts/system/").content.decode()
+    assert re.search(r'<th scope="row">Debug mode</th>\s*<td>\s*Off\s*</td>', html) is not None
+    assert 'aria-label="Close"' in html

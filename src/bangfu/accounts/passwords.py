@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # The four classes 等保 guidance counts; anything not a letter or digit (including CJK) counts as a symbol.
 _CLASSES: tuple[tuple[str, Any], ...] = (
@@ -39,10 +39,14 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
     """
 
     def get_error_message(self) -> str:
-        return _("密码太短，至少需要%(count)d个字符。") % {"count": self.min_length}
+        return ngettext(
+            "密码太短，至少需要%(count)d个字符。", "密码太短，至少需要%(count)d个字符。", self.min_length
+        ) % {"count": self.min_length}
 
     def get_help_text(self) -> str:
-        return _("密码至少需要%(count)d个字符。") % {"count": self.min_length}
+        return ngettext("密码至少需要%(count)d个字符。", "密码至少需要%(count)d个字符。", self.min_length) % {
+            "count": self.min_length
+        }
 
 
 class CharacterClassValidator:
@@ -54,15 +58,21 @@ class CharacterClassValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if len(character_classes(password)) < self.min_classes:
             raise ValidationError(
-                _("密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。"),
+                ngettext(
+                    "密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。",
+                    "密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。",
+                    self.min_classes,
+                ),
                 code="password_too_few_character_classes",
                 params={"count": self.min_classes},
             )
 
     def get_help_text(self) -> str:
-        return _("密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。") % {
-            "count": self.min_classes
-        }
+        return ngettext(
+            "密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。",
+            "密码须包含小写字母、大写字母、数字、符号中的至少%(count)d类。",
+            self.min_classes,
+        ) % {"count": self.min_classes}
 
 
 class PasswordHistoryValidator:
@@ -81,10 +91,18 @@ class PasswordHistoryValidator:
         hashes += list(user.password_history.values_list("password", flat=True)[: self.history])
         if any(check_password(password, encoded) for encoded in hashes):
             raise ValidationError(
-                _("新密码不能与最近%(count)d次使用过的密码相同。"),
+                ngettext(
+                    "新密码不能与最近%(count)d次使用过的密码相同。",
+                    "新密码不能与最近%(count)d次使用过的密码相同。",
+                    self.history,
+                ),
                 code="password_reused",
                 params={"count": self.history},
             )
 
     def get_help_text(self) -> str:
-        return _("新密码不能与最近%(count)d次使用过的密码相同。") % {"count": self.history}
+        return ngettext(
+            "新密码不能与最近%(count)d次使用过的密码相同。",
+            "新密码不能与最近%(count)d次使用过的密码相同。",
+            self.history,
+        ) % {"count": self.history}

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.policy.exceptions import UnknownPolicyKey
@@ -127,10 +127,14 @@ class PolicyKey:
             return gettext("%(amount)s 元") % {"amount": text}
         if self.shape == Shape.DURATION:
             if stored["unit"] == DayUnit.WORKING:
-                return gettext("%(days)s 个工作日") % {"days": stored["days"]}
-            return gettext("%(days)s 天（自然日）") % {"days": stored["days"]}
+                return ngettext("%(days)s 个工作日", "%(days)s 个工作日", stored["days"]) % {
+                    "days": stored["days"]
+                }
+            return ngettext("%(days)s 天（自然日）", "%(days)s 天（自然日）", stored["days"]) % {
+                "days": stored["days"]
+            }
         if self.shape == Shape.MONTHS:
-            return gettext("%(n)s 个月") % {"n": stored}
+            return ngettext("%(n)s 个月", "%(n)s 个月", stored) % {"n": stored}
         if self.shape == Shape.COUNT:
             return f"{stored} {self.unit}" if self.unit else str(stored)
         if self.shape == Shape.RATIO:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bangfu.audit.chain import DEFAULT_CHUNK_SIZE, last_hash, verify_chain
 
@@ -39,9 +40,16 @@ class Command(BaseCommand):
         result = verify_chain(chunk_size=options["chunk_size"])
         if not result.ok:
             raise CommandError(
-                _("审计链在第 %(seq)s 条断开：%(reason)s（此前 %(checked)d 条完好）")
+                ngettext(
+                    "审计链在第 %(seq)s 条断开：%(reason)s（此前 %(checked)d 条完好）",
+                    "审计链在第 %(seq)s 条断开：%(reason)s（此前 %(checked)d 条完好）",
+                    result.checked,
+                )
                 % {"seq": result.first_broken_seq, "reason": result.reason, "checked": result.checked},
                 returncode=1,
             )
-        self.stdout.write(_("审计链完整：%(count)d 条") % {"count": result.checked})
+        self.stdout.write(
+            ngettext("审计链完整：%(count)d 条", "审计链完整：%(count)d 条", result.checked)
+            % {"count": result.checked}
+        )
         self.stdout.write(_("末条哈希：%(hash)s") % {"hash": last_hash()})

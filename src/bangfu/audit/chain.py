@@ -95,15 +95,17 @@ def _locked_head() -> AuditChainHead:
     locked = AuditChainHead.objects.select_for_update()
     head = locked.filter(pk=1).first()
     if head is None:
-        if AuditEvent.objects.exists():
-            # Starting a new head over existing events would fork the chain: refuse to write at all.
+        # The data migration creates the row; this covers a database where it is missing. Concurrent
+        # creators race harmlessly: the conflict is ignored and all then wait on the same row lock, so the
+        # check below sees the head as the first creator committed it.
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+        head = locked.get(pk=1)
+        if head.last_seq == 0 and AuditEvent.objects.exists():
+            # A fresh head over existing events would fork the chain: refuse to write at all (the head
+            # created just now rolls back with the caller's transaction).
             raise ChainHeadMissing(
                 _("审计链头记录缺失，无法追加审计记录；请运行 bangfu audit verify 并报告安全管理员。")
             )
-        # The data migration creates the row; this covers a fresh database where it was not. Concurrent
-        # creators race harmlessly: the conflict is ignored and both then wait on the same row lock.
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-        head = locked.get(pk=1)
     return head
 
 

@@ -21,3 +21,11 @@ ALERT_CLASSES = {
 def alert_class(message: Message) -> str:
     """``{{ message|alert_class }}`` -> ``alert-danger`` for an error message, and so on."""
     return f"alert-{ALERT_CLASSES.get(message.level_tag, 'secondary')}"
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, number: int) -> str:
+    """``?…&page=N``: the current query (filters kept, any old page dropped) for page ``number``."""
+    query = context["request"].GET.copy()
+    query["page"] = str(number)
+    return "?" + query.urlencode()

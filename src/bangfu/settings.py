@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "bangfu.accounts",
     "bangfu.audit",
     "bangfu.policy",
+    "bangfu.registry",
     "bangfu.dashboards",
     "bangfu.demo",
 ]
@@ -179,6 +180,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Largest spreadsheet accepted by an upload (a county's 50,000-household workbook is about 20 MB).
+BANGFU_IMPORT_MAX_MB = env_int("BANGFU_IMPORT_MAX_MB", 50)
 
 # --- Content-Security-Policy: nothing from outside, no inline script or style ----------------------------
 CONTENT_SECURITY_POLICY = {
@@ -206,7 +209,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_data": {"()": "bangfu.core.logfilters.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
     "root": {"handlers": ["console"], "level": env_str("BANGFU_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own request and development-server loggers write request lines (with query strings):
+        # route them through the masking handler instead of Django's default handlers.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

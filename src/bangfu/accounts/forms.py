@@ -224,32 +224,53 @@ class UserEditForm(_ScopeForm):
 
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     unit = forms.CharField(label=_("单位"), max_length=100, required=False)
+    may_reveal_personal_data = forms.BooleanField(
+        label=_("可查看完整个人信息"),
+        required=False,
+        help_text=_("允许查看完整的身份证号码和电话号码；每次查看都记入审计日志。授予和收回都记入审计日志。"),
+    )
     is_active = forms.BooleanField(label=_("启用"), required=False)
 
-    field_order = ("full_name", "unit", "role", "region", "sector", "assigned_regions", "is_active")
-    SCOPE_FIELDS = ("role", "region", "sector", "assigned_regions")
+    field_order = (
+        "full_name",
+        "unit",
+        "role",
+        "region",
+        "sector",
+        "assigned_regions",
+        "may_reveal_personal_data",
+        "is_active",
+    )
+    # What an admin-role account (三员) never has set on the web: role, scope, and the reveal grant (三员 do
+    # not read business data at all).
+    SCOPE_FIELDS = ("role", "region", "sector", "assigned_regions", "may_reveal_personal_data")
 
     def __init__(self, *args: Any, target: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.target = target
+        # The grant starts from the account's own value (the view's initial data does not name it).
+        self.fields["may_reveal_personal_data"].initial = target.may_reveal_personal_data
         if target.is_admin_role:
             for name in self.SCOPE_FIELDS:
                 del self.fields[name]
 
     def scope(self) -> dict[str, Any]:
-        """The role and scope to save: the form's, or the account's own for an admin role."""
+        """What the user may see, to save: role, scope and the reveal grant — the form's, or the account's
+        own for an admin role (the grant then left as it is)."""
         if self.target.is_admin_role:
             return {
                 "role": self.target.role,
                 "region": self.target.region,
                 "sector": self.target.sector,
                 "assigned_regions": None,
+                "may_reveal_personal_data": None,
             }
         return {
             "role": self.cleaned_data["role"],
             "region": self.cleaned_data["region"],
             "sector": self.cleaned_data["sector"],
             "assigned_regions": list(self.cleaned_data["assigned_regions"]),
+            "may_reveal_personal_data": self.cleaned_data["may_reveal_personal_data"],
         }
 
 

@@ -67,6 +67,12 @@ class User(AbstractUser):
         related_name="+",
         help_text=_("仅督查组：所督查的县（区）。"),
     )
+    # A grant by the security admin: see full ID numbers and phones (each reveal is an audit event).
+    may_reveal_personal_data = models.BooleanField(
+        _("可查看完整个人信息"),
+        default=False,
+        help_text=_("允许查看完整的身份证号码和电话号码；每次查看都记入审计日志。"),
+    )
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.CharField(_("单位"), max_length=100, blank=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)

@@ -46,9 +46,21 @@ class NavLink:
     active: bool
 
 
+# The registry (bangfu.registry.access): readers, direct editors (town and above) and the village work team,
+# which proposes changes for the town to review. Sector departments do not browse the registry.
+REGISTRY_READERS = frozenset(
+    {Role.CITY_HQ, Role.COUNTY_OFFICE, Role.TOWN, Role.VILLAGE_TEAM, Role.INSPECTION_GROUP}
+)
+REGISTRY_EDITORS = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.TOWN})
+
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("首页"), "home", ALL_ROLES),
     # Business pages, within the user's scope.
+    NavItem(_("农户信息"), "registry:household-list", REGISTRY_READERS),
+    # The same list is the village team's own requests and the town's (and above) review inbox.
+    NavItem(_("变更审核"), "registry:change-list", REGISTRY_EDITORS | {Role.VILLAGE_TEAM}),
+    NavItem(_("疑似重复"), "registry:duplicate-list", REGISTRY_EDITORS),
+    NavItem(_("数据导入"), "registry:import-list", REGISTRY_EDITORS),
     NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES),
     NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES),
     # 三员: one area each.

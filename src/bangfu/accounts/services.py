@@ -381,18 +381,24 @@ def update_user(
     full_name: str,
     unit: str,
     assigned_regions: Sequence[Region] | None = None,
+    may_reveal_personal_data: bool | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    """Change a user's role, scope (region, sector, assigned regions), active flag, name or unit.
+    """Change a user's role, scope (region, sector, assigned regions), active flag, name or unit, and the
+    grant to see full ID and phone numbers (``may_reveal_personal_data``).
 
-    ``assigned_regions`` None leaves them as they are. Raises ``PermissionDenied`` unless ``by`` is the
-    security admin, and when the security admin changes their own role, scope or active flag (no
-    self-escalation, no locking oneself out); ``ValidationError`` keyed by field when the role/scope rules
-    are broken, and on ``role`` for a role change to or from an admin role or any change of an admin-role
-    account's role or scope (三员 accounts come only from ``bangfu create-user``).
+    ``assigned_regions`` and ``may_reveal_personal_data`` None leave them as they are. Raises
+    ``PermissionDenied`` unless ``by`` is the security admin, and when the security admin changes their
+    own role, scope or active flag (no self-escalation, no locking oneself out); ``ValidationError`` keyed
+    by field when the role/scope rules are broken, and on ``role`` for a role change to or from an admin
+    role or any change of an admin-role account's role or scope (三员 accounts come only from ``bangfu
+    create-user``).
     Side effects: the user row and its assigned regions; one security audit event with the changed
     fields before/after, named ``role_changed``, ``scope_changed``, ``user_activated``/``user_deactivated``
-    or ``user_updated`` after the most significant change (no event when nothing changed).
+    or ``user_updated`` after the most significant change (no event when nothing changed); a change of the
+    reveal grant is its own security event, ``reveal_granted`` or ``reveal_revoked``, so that an auditor
+    finds every grant under one name. The grant is refused (``ValidationError`` on
+    ``may_reveal_personal_data``) for an admin role, which never reads business data.
     """
     _require_security_admin(by)
     before = _snapshot(user)
@@ -414,6 +420,16 @@ def update_user(
     if role in ADMIN_ROLES and role != user.role:
         raise ValidationError({"role": _admin_role_refusal()})
     check_role_scope(role=role, region=region, sector=sector, assigned_regions=assigned)
+    grant_before = user.may_reveal_personal_data
+    grant = grant_before if may_reveal_personal_data is None else may_reveal_personal_data
+    if may_reveal_personal_data and role in ADMIN_ROLES:
+        raise ValidationError(
+            {
+                "may_reveal_personal_data": _(
+                    "管理员角色（三员）不查看业务数据，不能授予查看完整个人信息的权限。"
+                )
+            }
+        )
     with transaction.atomic():
         user.role = role
         user.region = region
@@ -421,21 +437,44 @@ def update_user(
         user.is_active = is_active
         user.full_name = full_name.strip()
         user.unit = unit.strip()
+        user.may_reveal_personal_data = grant
         after = _snapshot(user, assigned=assigned)
-        if after == before:
+        if after == before and grant == grant_before:
             return user
-        user.save(update_fields=["role", "region", "sector", "is_active", "full_name", "unit"])
+        user.save(
+            update_fields=[
+                "role",
+                "region",
+                "sector",
+                "is_active",
+                "full_name",
+                "unit",
+                "may_reveal_personal_data",
+            ]
+        )
         if after["assigned_regions"] != before["assigned_regions"]:
             user.assigned_regions.set(assigned)
         user.forget_scope()
         changed = {key: value for key, value in after.items() if before[key] != value}
-        events.security(
-            actor=by,
-            action=_update_operation(changed),
-            obj=user,
-            detail={"before": {key: before[key] for key in changed}, "after": changed},
-            request=request,
-        )
+        if changed:
+            events.security(
+                actor=by,
+                action=_update_operation(changed),
+                obj=user,
+                detail={"before": {key: before[key] for key in changed}, "after": changed},
+                request=request,
+            )
+        if grant != grant_before:
+            events.security(
+                actor=by,
+                action="reveal_granted" if grant else "reveal_revoked",
+                obj=user,
+                detail={
+                    "before": {"may_reveal_personal_data": grant_before},
+                    "after": {"may_reveal_personal_data": grant},
+                },
+                request=request,
+            )
     return user
 
 

@@ -29,7 +29,7 @@ def region_breadcrumb(
     crumbs = [
         {
             "region": item,
-            "current": item is region,
+            "current": item is region and not link_last,
             "linked": (link_last or item is not region) and code_visible_to(user, item.code),
         }
         for item in chain

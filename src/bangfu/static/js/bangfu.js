@@ -3,6 +3,7 @@
 
    data-confirm="问题"   on a form, a submit button or a link: ask before submitting or following it.
    data-print            on a button: open the browser's print dialog (notices, wall posters).
+   data-autofocus-desktop on an input: focus it on wide screens only (on a phone it would open the keyboard).
 
    It also reports failed htmx requests in #messages, because htmx swaps nothing on an error response and
    the user would otherwise see no reaction at all. The texts come from data attributes on <body>, so they
@@ -69,4 +70,9 @@
   document.addEventListener("htmx:sendError", function () {
     showAlert(document.body.getAttribute("data-network-failed"));
   });
+
+  var autofocus = document.querySelector("[data-autofocus-desktop]");
+  if (autofocus && window.matchMedia("(min-width: 768px)").matches) {
+    autofocus.focus();
+  }
 })();

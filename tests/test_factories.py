@@ -10,7 +10,7 @@ from bangfu.audit.chain import verify_chain
 from tests import factories
 
 # Models owned by third-party apps are theirs to build; ours are listed by app label.
-OUR_APPS = {"regions", "accounts", "audit", "policy"}
+OUR_APPS = {"regions", "accounts", "audit", "policy", "registry"}
 # Bookkeeping rows with no life of their own (a single row kept by the chain, created by a migration).
 NOT_BUILT_BY_FACTORIES = {"AuditChainHead"}
 
@@ -48,3 +48,16 @@ def test_audit_event_factory_keeps_the_chain_intact() -> None:
     factories.AuditEventFactory.create_batch(3)
     assert verify_chain().ok
     call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_member_factory_builds_valid_id_numbers_matching_birth_and_sex() -> None:
+    from bangfu.core import idnumbers
+    from bangfu.core.crypto import blind_index
+
+    members = [factories.MemberFactory(sex=sex, relation="head") for sex in ("male", "female")]
+    for member in members:
+        member.refresh_from_db()
+        parsed = idnumbers.parse(member.id_number)
+        assert (parsed.birth_date, parsed.sex) == (member.birth_date, member.sex)
+        assert member.id_number_index == blind_index(member.id_number, kind="id_number")

@@ -12,4 +12,8 @@ from bangfu.core.scheduling import Periodic
 PERIODIC: tuple[Periodic, ...] = (
     # Notice an edited or deleted audit row even when nobody runs `bangfu audit verify`.
     Periodic("audit-chain-nightly", "bangfu.audit.tasks.verify_audit_chain", at=time(2, 0)),
+    # The registry's year snapshots (HouseholdYear) for the year of yesterday: final on 1 January.
+    Periodic("registry-household-years", "bangfu.registry.jobs.close_household_years", at=time(1, 0)),
+    # Likely duplicate people listed for the towns to check (never merged).
+    Periodic("registry-duplicates-nightly", "bangfu.registry.jobs.find_duplicate_members", at=time(1, 30)),
 )

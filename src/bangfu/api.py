@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -21,6 +22,7 @@ from bangfu.core.views import record_out_of_scope
 from bangfu.policy.api import router as policy_router
 from bangfu.regions.api import router as regions_router
 from bangfu.regions.scoping import OutOfScope
+from bangfu.registry.api import router as registry_router
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +77,15 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(AuthorizationError)
 def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-    return error(request, status=403, code="forbidden", message="没有权限执行此操作")
+    # A service's own Chinese reason is kept; ninja's English default is replaced.
+    message = exc.message if exc.message and exc.message != "Forbidden" else "没有权限执行此操作"
+    return error(request, status=403, code="forbidden", message=message)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    # Services raise Django's PermissionDenied with a Chinese reason; the API answers it as JSON, never a 500.
+    return error(request, status=403, code="forbidden", message=str(exc) or "没有权限执行此操作")
 
 
 @api.exception_handler(Http404)
@@ -130,6 +140,7 @@ def health(request: HttpRequest) -> Any:
 
 api.add_router("/", regions_router)
 api.add_router("/", policy_router)
+api.add_router("/", registry_router)
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

@@ -1,4 +1,5 @@
-"""`bangfu demo --no-serve` builds the demo city and accounts, is re-runnable, and refuses a real database."""
+"""`bangfu demo --no-serve` builds the demo city, accounts and population, is re-runnable, and refuses a real
+database."""
 
 from __future__ import annotations
 
@@ -8,42 +9,80 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from bangfu.accounts.models import User
-from bangfu.demo.services import DEMO_ACCOUNTS
+from bangfu.audit.models import AuditEvent
+from bangfu.demo.services import DEMO_ACCOUNTS, POPULATION_OPERATION
 from bangfu.regions.models import Region
+from bangfu.registry.models import Household, Member
 
 pytestmark = pytest.mark.django_db
 ALLOW = [] if connection.vendor == "sqlite" else ["--allow-non-sqlite"]
+# Most tests need no households: the population's own behaviour is tested in test_population_*.py.
+NONE = ["--households", "0"]
 
 
 def test_demo_loads_ankang_and_one_account_per_role(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "--no-serve", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "120", "--seed", "8", *ALLOW)
     out = capsys.readouterr().out
     assert Region.objects.filter(code__startswith="6109", level=5).count() == 1924
     assert set(User.objects.values_list("username", flat=True)) == {a.username for a in DEMO_ACCOUNTS}
     assert set(User.objects.values_list("role", flat=True)) == {a.role for a in DEMO_ACCOUNTS}
     assert "demo_village" in out
     assert "Bangfu@2026" in out
+    members = Member.objects.count()
+    assert f"演示人口：120 户，{members:,} 人（随机种子 8，" in out
+    assert Household.objects.count() == 120
 
 
-def test_demo_can_run_twice_without_changes() -> None:
-    call_command("demo", "--no-serve", *ALLOW)
+def test_demo_can_run_twice_without_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("demo", "--no-serve", "--households", "80", *ALLOW)
     before = list(User.objects.order_by("pk").values_list("pk", "username", "password"))
+    households = list(Household.objects.order_by("pk").values_list("pk", "household_number"))
+    capsys.readouterr()
+    # Without --households the existing population is kept, whatever its size.
     call_command("demo", "--no-serve", *ALLOW)
+    assert "演示人口已存在：80 户" in capsys.readouterr().out
+    call_command("demo", "--no-serve", "--households", "80", *ALLOW)
     assert list(User.objects.order_by("pk").values_list("pk", "username", "password")) == before
+    assert list(Household.objects.order_by("pk").values_list("pk", "household_number")) == households
+    assert AuditEvent.objects.filter(operation=POPULATION_OPERATION).count() == 1
+
+
+def test_demo_refuses_to_reshape_an_existing_population() -> None:
+    call_command("demo", "--no-serve", "--households", "40", *ALLOW)
+    with pytest.raises(CommandError, match="演示人口不能改变规模或种子") as refused:
+        call_command("demo", "--no-serve", "--households", "50", *ALLOW)
+    assert refused.value.returncode == 1
+    assert Household.objects.count() == 40
+
+
+def test_demo_county_may_reveal_personal_data(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("demo", "--no-serve", *NONE, *ALLOW)
+    out = capsys.readouterr().out
+    assert set(User.objects.filter(may_reveal_personal_data=True).values_list("username", flat=True)) == {
+        "demo_county"
+    }
+    county_line = next(line for line in out.splitlines() if "demo_county" in line)
+    assert "可查看完整身份证号码和电话" in county_line
+    call_command("demo", "--no-serve", *NONE, *ALLOW)
+    # Granted once, audited once.
+    assert AuditEvent.objects.filter(operation="reveal_granted").count() == 1
+    assert AuditEvent.objects.get(operation="reveal_granted").object_id == str(
+        User.objects.get(username="demo_county").pk
+    )
 
 
 def test_demo_refuses_a_database_with_real_accounts(village_cadre: User) -> None:
     with pytest.raises(CommandError, match="数据库中已有 1 个非演示账号"):
-        call_command("demo", "--no-serve", *ALLOW)
+        call_command("demo", "--no-serve", *NONE, *ALLOW)
     assert not User.objects.filter(username__startswith="demo_").exists()
 
 
 def test_demo_writes_only_to_sqlite_unless_explicitly_allowed() -> None:
     # CI runs this file on both databases: each run checks its side of the rule.
     if connection.vendor == "sqlite":
-        call_command("demo", "--no-serve")
+        call_command("demo", "--no-serve", *NONE)
         assert User.objects.filter(username="demo_city").exists()
     else:
         with pytest.raises(CommandError, match="演示数据只写入 SQLite 数据库"):
-            call_command("demo", "--no-serve")
+            call_command("demo", "--no-serve", *NONE)
         assert not User.objects.exists()

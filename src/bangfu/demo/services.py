@@ -1,28 +1,43 @@
-"""The demo city: 安康市 (6109) down to village level, one account per role and the assumed policy values.
+"""The demo city: 安康市 (6109) down to village level, one account per role, the assumed policy values and
+a synthetic population of households (``load_population``).
 
-Everything here goes through the real services (region loader, account creation, policy versions), so the
-demo exercises the same code paths as a deployment. Re-running it changes nothing that already exists.
+Regions, accounts and policy go through the real services (region loader, account creation, policy
+versions), so the demo exercises the same code paths as a deployment. The population is the exception:
+a million households through the registry services would take hours, so ``bangfu.demo.bulkload`` writes
+them as rows, with the encryption and blind indexes the models use, and one summary audit event. Re-running
+changes nothing that already exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bangfu.accounts import services as accounts
 from bangfu.accounts.models import Role, Sector, User
+from bangfu.audit import events
+from bangfu.audit.models import Action, AuditEvent
+from bangfu.demo import bulkload
+from bangfu.demo.population import CITY_PREFIX, Settings, Village, plan, short_village_name
 from bangfu.policy import services as policy
 from bangfu.policy.models import PolicyValue
 from bangfu.regions.codes import Level
 from bangfu.regions.models import Region
 from bangfu.regions.services import LoadResult, ensure_demo_regions
+from bangfu.registry.models import Household, Member, Source
 
 # Known to everyone who reads this file: the demo is for trying the product, never for real data.
 DEMO_PASSWORD = "Bangfu@2026"  # noqa: S105 - published demo password, printed by `bangfu demo`
 CITY = "610900000000"  # 安康市
 COUNTY = "610902000000"  # 汉滨区, one of the three districts named in the source speech
+# The county account may reveal full ID numbers and phones, so the reveal feature can be tried.
+REVEAL_ACCOUNTS = frozenset({"demo_county"})
 
 
 @dataclass(frozen=True)
@@ -274,10 +289,11 @@ def _resolve_region(spec: str | None) -> Region | None:
 
 
 def build_demo() -> DemoResult:
-    """Load the demo regions, the demo's assumed policy values and the demo accounts that do not exist yet.
+    """Load the demo regions, the demo's assumed policy values and the demo accounts that do not exist yet,
+    and grant ``demo_county`` the reveal permission.
 
     Side effects: regions rows (see ``load_regions``); policy versions (see ``seed_demo_policy``); new users,
-    each with an audit event written by ``accounts.services.create_user``.
+    each with an audit event written by ``accounts.services.create_user``; the grant (``_grant_reveal``).
     """
     regions = ensure_demo_regions()
     policy_versions = seed_demo_policy()
@@ -303,9 +319,182 @@ def build_demo() -> DemoResult:
                 must_change_password=False,
             )
             created.append(account.username)
+        _grant_reveal(REVEAL_ACCOUNTS)
     users = list(
         User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
         .select_related("region")
         .order_by("id")
     )
     return DemoResult(regions=regions, accounts=users, created=created, policy_versions=policy_versions)
+
+
+def _grant_reveal(usernames: frozenset[str]) -> None:
+    """Give the demo accounts in ``usernames`` the reveal permission they do not have yet.
+
+    ``accounts.services`` offers no way for the server itself (``by=None``) to set this flag — on screen
+    the security admin grants it — so the demo sets it here and records the same kind of security event.
+    Side effects: the flag on each user; one ``security`` audit event ``reveal_granted`` per user changed.
+    """
+    for user in User.objects.filter(username__in=usernames, may_reveal_personal_data=False):
+        user.may_reveal_personal_data = True
+        user.save(update_fields=["may_reveal_personal_data"])
+        events.security(
+            actor=None,
+            action="reveal_granted",
+            obj=user,
+            detail={
+                "before": {"may_reveal_personal_data": False},
+                "after": {"may_reveal_personal_data": True},
+                "reason": "demo",
+            },
+        )
+
+
+# --- the synthetic population ---------------------------------------------------------------------------
+
+DEFAULT_HOUSEHOLDS = 20_000  # `python3 dev.py demo` is serving in well under a minute with this many
+DEFAULT_SEED = 6109
+POPULATION_OPERATION = "demo_population_loaded"
+
+
+class PopulationRefused(Exception):
+    """The requested population cannot be loaded here; ``str()`` is a Chinese message saying what to do."""
+
+
+@dataclass(frozen=True)
+class Population:
+    """What a loaded population was generated from, as its audit event records it."""
+
+    households: int
+    seed: int
+    year: int
+    members: int
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    population: Population
+    created: bool  # False: it existed already and nothing was written
+    rows: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def existing_population() -> Population | None:
+    """The population in this database, from the summary event its load wrote; None if there is none."""
+    event = (
+        AuditEvent.objects.filter(action=Action.SECURITY, operation=POPULATION_OPERATION)
+        .order_by("-seq")
+        .first()
+    )
+    if event is None:
+        return None
+    detail = event.data.get("detail", {})
+    return Population(
+        households=int(detail["households"]),
+        seed=int(detail["seed"]),
+        year=int(detail["year"]),
+        members=int(detail.get("rows", {}).get("member", 0)),
+    )
+
+
+def demo_villages() -> list[Village]:
+    """The villages (村委会 and 社区居委会) of the demo city, with their town and county names."""
+    regions = dict(Region.objects.filter(code__startswith=CITY_PREFIX).values_list("code", "name"))
+    villages = []
+    for code, name in regions.items():
+        if len(code) != 12 or code.endswith("000"):
+            continue
+        town = regions.get(code[:9] + "000", "")
+        county = regions.get(code[:6] + "000000", "")
+        villages.append(
+            Village(
+                code=code,
+                name=short_village_name(name),
+                town=town,
+                county=county,
+                community=name.endswith("居委会"),
+            )
+        )
+    return villages
+
+
+def load_population(
+    *,
+    households: int | None,
+    seed: int | None,
+    year: int,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    rebuild_indexes: bool | None = None,
+) -> PopulationResult:
+    """Generate the synthetic population (``bangfu.demo.population``) unless it is already there.
+
+    ``households``/``seed`` None mean "whatever is loaded, else the default". A database that already holds
+    a population keeps it: asking again for the same size and seed (or for none in particular) is a no-op;
+    asking for another size or seed raises ``PopulationRefused`` — a population cannot be grown or
+    reshaped in place without breaking "the same seed gives the same rows", so the message says to start
+    from a new demo database instead. ``year`` is the year the population is "as of" (ages on 1 January,
+    income of the previous year). ``workers``: generating processes; ``rebuild_indexes``: see
+    ``bulkload.load``.
+
+    Side effects: about 20 rows per household in the registry tables (``source = demo``), written in one
+    transaction by ``bulkload``; ONE summary ``security`` audit event ``demo_population_loaded`` with the
+    size, seed, year and row counts — not an event per row: millions of synthetic rows would double the
+    load time and bury the trail, and each row says ``source = demo`` itself.
+    """
+    existing = existing_population()
+    if existing is not None:
+        if (households is None or households == existing.households) and (
+            seed is None or seed == existing.seed
+        ):
+            return PopulationResult(population=existing, created=False)
+        raise PopulationRefused(
+            _(
+                "数据库中已有演示人口（%(households)s 户，随机种子 %(seed)s）。演示人口不能改变规模或种子："
+                "请删除演示数据库（或设置新的 BANGFU_VAR_DIR）后重新运行 bangfu demo。"
+            )
+            % {"households": f"{existing.households:,}", "seed": existing.seed}
+        )
+    if Household.objects.filter(source=Source.DEMO).exists():
+        raise PopulationRefused(
+            _("数据库中已有演示农户，但没有生成记录，无法确认其规模。请使用新的演示数据库。")
+        )
+    households = DEFAULT_HOUSEHOLDS if households is None else households
+    seed = DEFAULT_SEED if seed is None else seed
+    if households < 0:
+        raise PopulationRefused(_("户数不能为负数。"))
+    if households == 0:
+        return PopulationResult(population=Population(0, seed, year, 0), created=False)
+    started = time.perf_counter()
+    units = plan(households=households, seed=seed, villages=demo_villages(), first_ids=bulkload.next_ids())
+    settings = Settings(
+        seed=seed,
+        year=year,
+        created_at=bulkload.load_timestamp(),
+        id_context=Member._meta.get_field("id_number").crypto_context,
+        phone_context=Household._meta.get_field("phone").crypto_context,
+    )
+
+    def audit(rows: Counter[str]) -> None:
+        events.security(
+            actor=None,
+            action=POPULATION_OPERATION,
+            detail={
+                "households": households,
+                "seed": seed,
+                "year": year,
+                "workers": workers,
+                "rows": dict(sorted(rows.items())),
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+        )
+
+    rows = bulkload.load(
+        units, settings, workers=workers, progress=progress, inside=audit, rebuild_indexes=rebuild_indexes
+    )
+    return PopulationResult(
+        population=Population(households, seed, year, rows["member"]),
+        created=True,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )

@@ -34,7 +34,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from bangfu.audit.chain import append
+from bangfu.audit.chain import append, append_many
 from bangfu.audit.models import Action, AuditEvent
 from bangfu.core.masking import MASKERS, mask_text
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REDACTED",
     "created",
+    "created_many",
     "deleted",
     "exported",
     "json_safe",
@@ -60,6 +61,7 @@ __all__ = [
     "security",
     "snapshot",
     "updated",
+    "updated_many",
 ]
 
 # What a secret or an unmaskable personal value becomes.
@@ -282,13 +284,41 @@ def _record(
     operation: str = "",
     **overrides: str,
 ) -> AuditEvent:
-    fields: dict[str, Any] = {
+    return append(
+        **_entry(
+            action=action,
+            actor=actor,
+            request=request,
+            data=data,
+            obj=obj,
+            object_id=object_id,
+            operation=operation,
+            **overrides,
+        )
+    )
+
+
+def _entry(
+    *,
+    action: Action,
+    actor: Actor,
+    request: HttpRequest | None,
+    data: dict[str, Any],
+    obj: models.Model | None = None,
+    object_id: Any = None,
+    operation: str = "",
+    **overrides: str,
+) -> dict[str, Any]:
+    """The fields of one event as ``chain.append``/``chain.append_many`` take them."""
+    return {
         **_actor_fields(actor),
         **_object_fields(obj, object_id=object_id),
         **_request_fields(request),
         **overrides,
+        "action": action.value,
+        "operation": operation[:64],
+        "data": data,
     }
-    return append(action=action.value, operation=operation[:64], data=data, **fields)
 
 
 def _model_of(obj: models.Model | None) -> type[models.Model] | None:
@@ -322,19 +352,63 @@ def updated(
 ) -> AuditEvent:
     """Record that ``actor`` changed ``obj``. Only the keys whose values differ are kept, both sides masked;
     the comparison is made on the unmasked values, so a change hidden by the mask is still listed."""
-    old, new = json_safe(before), json_safe(after)
-    changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
-    model = _model_of(obj)
     return _record(
         action=Action.UPDATE,
         actor=actor,
         obj=obj,
         request=request,
-        data={
-            "changed": changed,
-            "before": mask_values({key: old[key] for key in changed if key in old}, model=model),
-            "after": mask_values({key: new[key] for key in changed if key in new}, model=model),
-        },
+        data=_changes(before, after, model=_model_of(obj)),
+    )
+
+
+def _changes(
+    before: dict[str, Any], after: dict[str, Any], *, model: type[models.Model] | None
+) -> dict[str, Any]:
+    old, new = json_safe(before), json_safe(after)
+    changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+    return {
+        "changed": changed,
+        "before": mask_values({key: old[key] for key in changed if key in old}, model=model),
+        "after": mask_values({key: new[key] for key in changed if key in new}, model=model),
+    }
+
+
+def created_many(
+    *,
+    actor: Actor,
+    items: Iterable[tuple[models.Model, dict[str, Any]]],
+    request: HttpRequest | None = None,
+) -> int:
+    """``created`` for each ``(obj, after)`` pair, appended to the chain in one go (``chain.append_many``):
+    the same events, for writers of many objects at once (the household import). Returns how many."""
+    return append_many(
+        _entry(
+            action=Action.CREATE,
+            actor=actor,
+            obj=obj,
+            request=request,
+            data={"after": mask_values(after, model=_model_of(obj))},
+        )
+        for obj, after in items
+    )
+
+
+def updated_many(
+    *,
+    actor: Actor,
+    items: Iterable[tuple[models.Model, dict[str, Any], dict[str, Any]]],
+    request: HttpRequest | None = None,
+) -> int:
+    """``updated`` for each ``(obj, before, after)`` triple, appended in one go; returns how many."""
+    return append_many(
+        _entry(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=obj,
+            request=request,
+            data=_changes(before, after, model=_model_of(obj)),
+        )
+        for obj, before, after in items
     )
 
 

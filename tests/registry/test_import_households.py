@@ -545,6 +545,17 @@ def test_household_fields_that_differ_between_rows_are_errors(tmp_path: Path, co
     ]
 
 
+def test_every_row_that_disagrees_with_its_household_is_reported(tmp_path: Path, county_clerk: User) -> None:
+    rows = [
+        [NUMBER_1, "610902001001", "张大山", HEAD_1, "户主", "一组"],
+        [NUMBER_1, "610902001001", "刘秀英", WIFE_1, "配偶", "二组"],
+        [NUMBER_1, "610902001001", "张小明", SON_1, "之子", "二组"],
+    ]
+    run = run_import(county_clerk, write_table(tmp_path / "a.xlsx", [*BASIC, "自然村"], rows))
+
+    assert [(row, column) for row, column, _level, _message in located(run)] == [(3, "F"), (4, "F")]
+
+
 def test_unreadable_cells_are_located_with_the_column_name(tmp_path: Path, county_clerk: User) -> None:
     rows = [[NUMBER_1, "610902001001", "张大山", HEAD_1, "老大", "2023年13月1日", "3万", "12345"]]
     run = run_import(

@@ -421,6 +421,8 @@ class _Importer:
         self.table: spreadsheets.Table | None = None
         self.sheet = ""
         self.present: set[str] = set()
+        # blind index -> the id of the household of this file it is a current member of (check_database)
+        self.current_homes: dict[str, int] = {}
 
     # --- problems -------------------------------------------------------------------------------------
 
@@ -967,6 +969,11 @@ class _Importer:
                     % {"count": len(homes)},
                 )
         in_file = {h.existing_id for h in self.households.values() if h.existing_id is not None}
+        # Where each person of the file lives now, when in a household of this file (a move, when it is
+        # another one than the file says).
+        self.current_homes = {
+            row["id_number_index"]: row["household_id"] for row in current if row["household_id"] in in_file
+        }
         elsewhere = [row for row in current if row["household_id"] not in in_file]
         if not elsewhere:
             return
@@ -1005,10 +1012,13 @@ class _Importer:
     # --- the plan: what to write ----------------------------------------------------------------------
 
     def plan(self) -> _Plan:
-        existing = _load_existing([h.existing_id for h in self.households.values() if h.existing_id])
-        planner = _Planner(importer=self, existing=existing)
-        for household in self.households.values():
-            planner.household(household)
+        """Compare with the database a chunk of households at a time: only one chunk's existing rows are in
+        memory, which keeps a re-import of a large file as small as its first import."""
+        planner = _Planner(importer=self)
+        for chunk in _chunks(list(self.households.values()), BATCH):
+            planner.existing = _load_existing([h.existing_id for h in chunk if h.existing_id is not None])
+            for household in chunk:
+                planner.household(household)
         return planner.result
 
     # --- finishing: write, record ---------------------------------------------------------------------
@@ -1296,9 +1306,9 @@ def _load_existing(household_ids: Sequence[int]) -> _Existing:
 class _Planner:
     """Turns each file household into the rows to create or change (``_Plan``) and their audit values."""
 
-    def __init__(self, *, importer: _Importer, existing: _Existing) -> None:
+    def __init__(self, *, importer: _Importer) -> None:
         self.importer = importer
-        self.existing = existing
+        self.existing = _Existing()
         self.present = importer.present
         self.on = importer.on
         self.user_id = importer.user.pk if importer.user is not None else None
@@ -1311,17 +1321,12 @@ class _Planner:
         self.household_columns = [name for name in layout.HOUSEHOLD_FIELDS if name in self.present]
         self.employment_columns = [key for key in layout.EMPLOYMENT_KEYS if key in self.present]
         # A current member listed under another household of this file moves: leaves one, joins the other.
-        file_homes: dict[str, int | None] = {}
-        for household in importer.households.values():
-            for member in household.members:
-                if member.index:
-                    file_homes[member.index] = household.existing_id
         self.moving = {
-            row["id_number_index"]
-            for rows in existing.members.values()
-            for row in rows
-            if row["id_number_index"] in file_homes
-            and file_homes[row["id_number_index"]] != row["household_id"]
+            member.index
+            for household in importer.households.values()
+            for member in household.members
+            if member.index in importer.current_homes
+            and importer.current_homes[member.index] != household.existing_id
         }
 
     # household level -------------------------------------------------------------------------------

@@ -42,14 +42,15 @@ def loaded(demo_regions: None) -> None:
     load_population(households=HOUSEHOLDS, seed=3, year=YEAR, workers=2)
 
 
-def index_names() -> set[str]:
+def constraint_names() -> set[tuple[str, str]]:
+    """Every index, unique constraint and foreign key of the loaded tables, with its kind."""
     tables = [model._meta.db_table for model in bulkload.MODELS.values()]
     with connection.cursor() as cursor:
         return {
-            name
+            (name, "foreign key" if info["foreign_key"] else "index")
             for table in tables
             for name, info in connection.introspection.get_constraints(cursor, table).items()
-            if info["index"] or info["unique"]
+            if info["index"] or info["unique"] or info["foreign_key"]
         }
 
 
@@ -173,9 +174,10 @@ def test_the_load_appends_after_existing_rows_and_new_rows_follow_it(demo_region
 
 
 def test_rebuilt_indexes_are_back_and_still_enforce_uniqueness(demo_regions: None) -> None:
-    names = index_names()
+    names = constraint_names()
+    assert ("registry_member_one_current_household", "index") in names
     load_population(households=60, seed=2, year=YEAR, workers=1, rebuild_indexes=True)
-    assert index_names() == names
+    assert constraint_names() == names
     member = registry.Member.objects.filter(left_on__isnull=True).first()
     assert member is not None
     twin = registry.Member.objects.filter(household=member.household).exclude(pk=member.pk).first() or member
@@ -225,3 +227,9 @@ def test_programmes_employment_and_indicators_are_dated_in_the_past(loaded: None
     assert registry.Employment.objects.filter(start_date__gte=today).count() == 0
     assert registry.IndicatorObservation.objects.filter(observed_on__gte=today).count() == 0
     assert registry.HouseholdYear.objects.count() == 2 * HOUSEHOLDS
+
+
+def test_a_population_needs_the_citys_villages() -> None:
+    with pytest.raises(PopulationRefused, match="没有安康市的村级区划"):
+        load_population(households=10, seed=1, year=YEAR)
+    assert not registry.Household.objects.exists()

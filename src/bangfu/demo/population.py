@@ -240,6 +240,8 @@ def plan(
 ) -> list[Unit]:
     """Spread ``households`` over ``villages`` and cut the city into units, numbering each table's rows
     from ``first_ids`` (default 1). Pure and deterministic: the same arguments give the same plan."""
+    if households and not villages:
+        raise ValueError("a population needs villages to live in")
     by_county: dict[str, list[Village]] = {}
     for village in sorted(villages, key=lambda v: v.code):
         by_county.setdefault(village.code[:6], []).append(village)

@@ -465,8 +465,13 @@ def load_population(
         raise PopulationRefused(_("户数不能为负数。"))
     if households == 0:
         return PopulationResult(population=Population(0, seed, year, 0), created=False)
+    villages = demo_villages()
+    if not villages:
+        raise PopulationRefused(
+            _("数据库中没有安康市的村级区划：请先运行 bangfu load-regions --prefix 6109。")
+        )
     started = time.perf_counter()
-    units = plan(households=households, seed=seed, villages=demo_villages(), first_ids=bulkload.next_ids())
+    units = plan(households=households, seed=seed, villages=villages, first_ids=bulkload.next_ids())
     settings = Settings(
         seed=seed,
         year=year,

@@ -131,3 +131,14 @@ def household_fields_need_review(user: Any, fields: set[str] | frozenset[str]) -
 def member_fields_need_review(user: Any, fields: set[str] | frozenset[str]) -> bool:
     """Whether changing ``fields`` of a member needs a change request for this user."""
     return not can_edit_directly(user) and bool(set(fields) & MEMBER_IDENTITY_FIELDS)
+
+
+def change_needs_review(user: Any, kind: str, fields: set[str] | frozenset[str]) -> bool:
+    """Whether this user's change of ``kind`` (a ``ChangeKind`` value) touching ``fields`` becomes a change
+    request: never for town and above; for a village team, always, except an edit of a household's or a
+    member's own details that leaves the reviewed fields alone."""
+    if kind == "update_household":
+        return household_fields_need_review(user, fields)
+    if kind == "update_member":
+        return member_fields_need_review(user, fields)
+    return not can_edit_directly(user)

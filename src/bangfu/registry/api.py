@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -40,7 +40,7 @@ from bangfu.core.masking import mask_id_number, mask_phone
 from bangfu.core.schemas import ErrorOut
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import get_for_user
-from bangfu.registry import access, income, services, validation
+from bangfu.registry import access, income, services
 from bangfu.registry.models import (
     ChangeKind,
     ChangeRequest,
@@ -906,46 +906,45 @@ def create_household(request: HttpRequest, payload: HouseholdCreateIn) -> Any:
     members = [_codes(m.model_dump(exclude_unset=True)) for m in payload.members]
     _region_in_scope(user, values.get("region_code") or "")
     today = timezone.localdate()
-    try:
-        if access.can_edit_directly(user):
-            household = services.create_household(
-                by=user, values=values, members=members, on=today, request=request
-            )
-        else:
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.CREATE_HOUSEHOLD,
-                payload=_json({"household": values, "members": members}),
-                reason=payload.reason,
-                on=today,
-                request=request,
-            )
-            return _submitted(change)
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
+    outcome = _edit(
+        request,
+        user,
+        kind=ChangeKind.CREATE_HOUSEHOLD,
+        payload={"household": values, "members": members},
+        reason=payload.reason,
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    household = cast(Household, outcome.saved)
     return Status(201, _household_out(_visible_household(user, household.pk), on=today))
 
 
-def _json(values: Any) -> Any:
-    """A payload as JSON values (dates as ISO text, decimals as text), as change requests store them."""
-    if isinstance(values, Mapping):
-        return {key: _json(value) for key, value in values.items()}
-    if isinstance(values, list | tuple):
-        return [_json(value) for value in values]
-    if isinstance(values, dt.date):
-        return values.isoformat()
-    if isinstance(values, Decimal):
-        return str(values)
-    return _code(values)
-
-
-def _touched(model: type[Household] | type[Member], current: Any, values: Mapping[str, Any]) -> set[str]:
-    """The fields ``values`` would really change on ``current`` (a value sent unchanged needs no review)."""
-    fields = access.HOUSEHOLD_EDITABLE_FIELDS if model is Household else access.MEMBER_EDITABLE_FIELDS
-    typed, _problems = validation.coerce_values(model, values, fields=fields)
-    # A value that could not be read is "touched": the services report it, or the review decides.
-    unreadable = set(values) - set(typed)
-    return {key for key, value in typed.items() if getattr(current, key) != value} | unreadable
+def _edit(
+    request: HttpRequest,
+    user: User,
+    *,
+    kind: str,
+    payload: Mapping[str, Any],
+    reason: str,
+    household: Household | None = None,
+    member: Member | None = None,
+) -> services.Edit | Any:
+    """``services.edit``: the ``Edit`` when written at once; the 202 answer when it became a change request,
+    the refusal (403/422) when refused."""
+    try:
+        outcome = services.edit(
+            by=user,
+            kind=kind,
+            payload=payload,
+            reason=reason,
+            household=household,
+            member=member,
+            on=timezone.localdate(),
+            request=request,
+        )
+    except (PermissionDenied, services.RegistryRefused) as exc:
+        return _refusal(exc)
+    return _submitted(outcome.change) if outcome.change is not None else outcome
 
 
 @router.patch(
@@ -960,23 +959,17 @@ def update_household(request: HttpRequest, household_id: int, payload: Household
     household = _visible_household(user, household_id)
     values = _codes(payload.model_dump(exclude_unset=True, exclude={"reason"}))
     _region_in_scope(user, values.get("region_code") or "")
-    today = timezone.localdate()
-    try:
-        if access.household_fields_need_review(user, _touched(Household, household, values)):
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.UPDATE_HOUSEHOLD,
-                payload=_json(values),
-                reason=payload.reason,
-                household=household,
-                on=today,
-                request=request,
-            )
-            return _submitted(change)
-        services.update_household(household=household, by=user, values=values, on=today, request=request)
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
-    return _household_out(_visible_household(user, household_id), on=today)
+    outcome = _edit(
+        request,
+        user,
+        kind=ChangeKind.UPDATE_HOUSEHOLD,
+        payload=values,
+        reason=payload.reason,
+        household=household,
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    return _household_out(_visible_household(user, household_id), on=timezone.localdate())
 
 
 @router.put(
@@ -1000,40 +993,20 @@ def set_income(request: HttpRequest, household_id: int, payload: IncomeIn) -> An
             "period_start" if start is None else "period_end", _("请同时填写起始日期和截止日期")
         )
         return Status(422, _invalid([problem]))
-    lines = [_codes(line.model_dump()) for line in payload.lines]
-    try:
-        if access.can_edit_directly(user):
-            statement = services.set_income_statement(
-                household=household,
-                by=user,
-                period_kind=kind,
-                period_start=start,
-                period_end=end,
-                lines=lines,
-                household_size=payload.household_size,
-                request=request,
-            )
-        else:
-            values: dict[str, Any] = {
-                "period_kind": kind,
-                "period_start": start,
-                "period_end": end,
-                "lines": lines,
-            }
-            if payload.household_size is not None:
-                values["household_size"] = payload.household_size
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.SET_INCOME,
-                payload=_json(values),
-                reason=payload.reason,
-                household=household,
-                on=today,
-                request=request,
-            )
-            return _submitted(change)
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
+    values: dict[str, Any] = {
+        "period_kind": kind,
+        "period_start": start,
+        "period_end": end,
+        "lines": [_codes(line.model_dump()) for line in payload.lines],
+    }
+    if payload.household_size is not None:
+        values["household_size"] = payload.household_size
+    outcome = _edit(
+        request, user, kind=ChangeKind.SET_INCOME, payload=values, reason=payload.reason, household=household
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    statement = cast(IncomeStatement, outcome.saved)
     return StatementOut.of(statement, statement.lines.order_by("pk"))
 
 
@@ -1077,26 +1050,12 @@ def add_member(request: HttpRequest, household_id: int, payload: MemberCreateIn)
     user = _writer(request, allowed=_edits_or_requests)
     household = _visible_household(user, household_id)
     values = _codes(payload.model_dump(exclude_unset=True, exclude={"reason"}))
-    today = timezone.localdate()
-    try:
-        if access.can_edit_directly(user):
-            member = services.add_member(
-                household=household, by=user, values=values, on=today, request=request
-            )
-        else:
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.ADD_MEMBER,
-                payload=_json(values),
-                reason=payload.reason,
-                household=household,
-                on=today,
-                request=request,
-            )
-            return _submitted(change)
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
-    return Status(201, MemberOut.of(member))
+    outcome = _edit(
+        request, user, kind=ChangeKind.ADD_MEMBER, payload=values, reason=payload.reason, household=household
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    return Status(201, MemberOut.of(cast(Member, outcome.saved)))
 
 
 @router.patch(
@@ -1111,34 +1070,14 @@ def update_member(request: HttpRequest, member_id: int, payload: MemberPatchIn) 
     user = _writer(request, allowed=access.can_record_details)
     member = get_for_user(Member.objects.all(), user, pk=member_id)
     values = _codes(payload.model_dump(exclude_unset=True, exclude={"reason", "former_head_relation"}))
-    former_head_relation = _code(payload.former_head_relation)
-    today = timezone.localdate()
-    try:
-        if access.member_fields_need_review(user, _touched(Member, member, values)):
-            proposed = dict(values)
-            if former_head_relation:
-                proposed["former_head_relation"] = former_head_relation
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.UPDATE_MEMBER,
-                payload=_json(proposed),
-                reason=payload.reason,
-                member=member,
-                on=today,
-                request=request,
-            )
-            return _submitted(change)
-        member = services.update_member(
-            member=member,
-            by=user,
-            values=values,
-            on=today,
-            former_head_relation=former_head_relation,
-            request=request,
-        )
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
-    return MemberOut.of(member)
+    if former_head_relation := _code(payload.former_head_relation):
+        values["former_head_relation"] = former_head_relation
+    outcome = _edit(
+        request, user, kind=ChangeKind.UPDATE_MEMBER, payload=values, reason=payload.reason, member=member
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    return MemberOut.of(cast(Member, outcome.saved))
 
 
 @router.post(
@@ -1158,33 +1097,15 @@ def member_leaves(request: HttpRequest, member_id: int, payload: LeaveIn) -> Any
         new_head = Member.objects.filter(pk=payload.new_head, household_id=member.household_id).first()
         if new_head is None:
             return Status(422, _invalid([Problem("new_head", _("新户主须是本户的其他在户成员"))]))
-    try:
-        if access.can_edit_directly(user):
-            member = services.member_leaves(
-                member=member,
-                by=user,
-                left_on=payload.left_on,
-                reason=_code(payload.left_reason),
-                new_head=new_head,
-                request=request,
-            )
-        else:
-            proposed: dict[str, Any] = {"left_on": payload.left_on, "reason": _code(payload.left_reason)}
-            if new_head is not None:
-                proposed["new_head"] = new_head.pk
-            change = services.submit_change(
-                by=user,
-                kind=ChangeKind.REMOVE_MEMBER,
-                payload=_json(proposed),
-                reason=payload.reason,
-                member=member,
-                on=timezone.localdate(),
-                request=request,
-            )
-            return _submitted(change)
-    except (PermissionDenied, services.RegistryRefused) as exc:
-        return _refusal(exc)
-    return MemberOut.of(member)
+    proposed: dict[str, Any] = {"left_on": payload.left_on, "reason": _code(payload.left_reason)}
+    if new_head is not None:
+        proposed["new_head"] = new_head.pk
+    outcome = _edit(
+        request, user, kind=ChangeKind.REMOVE_MEMBER, payload=proposed, reason=payload.reason, member=member
+    )
+    if not isinstance(outcome, services.Edit):
+        return outcome
+    return MemberOut.of(cast(Member, outcome.saved))
 
 
 # --- change requests ----------------------------------------------------------------------------------------

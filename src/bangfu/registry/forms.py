@@ -150,23 +150,6 @@ def date_field(label: Any, *, required: bool = True, **kwargs: Any) -> forms.Dat
     )
 
 
-def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A change request's payload: dates as ISO strings, decimals as strings (the payload contract)."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dt.date):
-            out[key] = value.isoformat()
-        elif isinstance(value, Decimal):
-            out[key] = str(value)
-        elif isinstance(value, list):
-            out[key] = [jsonable(v) if isinstance(v, Mapping) else v for v in value]
-        elif isinstance(value, Mapping):
-            out[key] = jsonable(value)
-        else:
-            out[key] = value
-    return out
-
-
 class ProblemBoundField(forms.BoundField):
     """A bound field that also carries the validator's warnings and marks itself invalid for Bootstrap."""
 

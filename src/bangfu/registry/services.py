@@ -1340,34 +1340,42 @@ def _conflicts(change: ChangeRequest) -> list[str]:
     return [labels.get(key, key) for key in sorted(stored) if stored.get(key) != now.get(key)]
 
 
-def _apply(change: ChangeRequest, *, by: User, on: date, request: HttpRequest | None) -> None:
-    """Apply an approved change through the direct services, acting as the reviewer."""
-    payload = change_payload(change)
-    household, member = change.household, change.member
-    if change.kind == ChangeKind.CREATE_HOUSEHOLD:
-        change.household = create_household(
+def _apply(
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    household: Household | None,
+    member: Member | None,
+    by: User,
+    on: date,
+    request: HttpRequest | None,
+) -> Household | Member | IncomeStatement:
+    """Write a change of ``kind`` (payload as ``submit_change`` documents; typed values or their JSON text)
+    through the direct service, acting as ``by``; returns what it saved. A direct edit and an approved
+    change request both come here."""
+    if kind == ChangeKind.CREATE_HOUSEHOLD:
+        return create_household(
             by=by,
             values=payload.get("household") or {},
             members=payload.get("members") or [],
             on=on,
             request=request,
         )
-    elif change.kind == ChangeKind.UPDATE_HOUSEHOLD and household is not None:
-        update_household(household=household, by=by, values=payload, on=on, request=request)
-    elif change.kind == ChangeKind.ADD_MEMBER and household is not None:
-        change.member = add_member(household=household, by=by, values=payload, on=on, request=request)
-    elif change.kind == ChangeKind.UPDATE_MEMBER and member is not None:
-        values = {k: v for k, v in payload.items() if k != "former_head_relation"}
-        update_member(
+    if kind == ChangeKind.UPDATE_HOUSEHOLD and household is not None:
+        return update_household(household=household, by=by, values=payload, on=on, request=request)
+    if kind == ChangeKind.ADD_MEMBER and household is not None:
+        return add_member(household=household, by=by, values=payload, on=on, request=request)
+    if kind == ChangeKind.UPDATE_MEMBER and member is not None:
+        return update_member(
             member=member,
             by=by,
-            values=values,
+            values={k: v for k, v in payload.items() if k != "former_head_relation"},
             on=on,
-            former_head_relation=payload.get("former_head_relation"),
+            former_head_relation=payload.get("former_head_relation") or None,
             request=request,
         )
-    elif change.kind == ChangeKind.REMOVE_MEMBER and member is not None:
-        member_leaves(
+    if kind == ChangeKind.REMOVE_MEMBER and member is not None:
+        return member_leaves(
             member=member,
             by=by,
             left_on=_payload_date(payload, "left_on"),
@@ -1375,8 +1383,8 @@ def _apply(change: ChangeRequest, *, by: User, on: date, request: HttpRequest | 
             new_head=_new_head_of(member, payload),
             request=request,
         )
-    elif change.kind == ChangeKind.SET_INCOME and household is not None:
-        set_income_statement(
+    if kind == ChangeKind.SET_INCOME and household is not None:
+        return set_income_statement(
             household=household,
             by=by,
             period_kind=str(payload.get("period_kind") or ""),
@@ -1386,8 +1394,70 @@ def _apply(change: ChangeRequest, *, by: User, on: date, request: HttpRequest | 
             household_size=_payload_size(payload),
             request=request,
         )
+    raise RegistryRefused([Problem("", _("该申请缺少所涉及的农户或成员，不能通过"))])
+
+
+def _touched(
+    kind: str, payload: Mapping[str, Any], household: Household | None, member: Member | None
+) -> set[str]:
+    """The fields an edit of a household or member really changes (a value sent unchanged needs no review;
+    one that cannot be read counts as changed: the service reports it, or the review decides); for the
+    other kinds, the payload's keys."""
+    if kind == ChangeKind.UPDATE_HOUSEHOLD and household is not None:
+        current: Household | Member = household
+        typed, _problems = validation.coerce_values(
+            Household, payload, fields=access.HOUSEHOLD_EDITABLE_FIELDS
+        )
+    elif kind == ChangeKind.UPDATE_MEMBER and member is not None:
+        current = member
+        values = {k: v for k, v in payload.items() if k != "former_head_relation"}
+        typed, _problems = validation.coerce_values(Member, values, fields=access.MEMBER_EDITABLE_FIELDS)
+        payload = values
     else:
-        raise RegistryRefused([Problem("", _("该申请缺少所涉及的农户或成员，不能通过"))])
+        return set(payload)
+    unreadable = set(payload) - set(typed)
+    return {key for key, value in typed.items() if getattr(current, key) != value} | unreadable
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What ``edit`` did: ``saved`` — the household, member or statement written at once — or ``change``,
+    the change request submitted for review."""
+
+    saved: Household | Member | IncomeStatement | None = None
+    change: ChangeRequest | None = None
+
+
+def edit(
+    *,
+    by: User,
+    kind: str,
+    payload: Mapping[str, Any],
+    reason: str = "",
+    household: Household | None = None,
+    member: Member | None = None,
+    on: date | None = None,
+    request: HttpRequest | None = None,
+) -> Edit:
+    """A user's change of ``kind`` (a ``ChangeKind``; payload as ``submit_change`` documents), from a form or
+    the API: written at once when the user may (town and above; a village team's edit of details outside the
+    reviewed fields — ``access.change_needs_review``), else submitted as a change request with ``reason``,
+    which the town's approval later writes through the same ``_apply``."""
+    on = on or timezone.localdate()
+    if access.change_needs_review(by, kind, _touched(kind, payload, household, member)):
+        change = submit_change(
+            by=by,
+            kind=kind,
+            payload=payload,
+            reason=reason,
+            household=household,
+            member=member,
+            on=on,
+            request=request,
+        )
+        return Edit(change=change)
+    saved = _apply(kind, payload, household=household, member=member, by=by, on=on, request=request)
+    return Edit(saved=saved)
 
 
 def _close_review(change: ChangeRequest, *, by: User, status: str, note: str) -> None:
@@ -1429,7 +1499,20 @@ def approve_change(
                 ]
             )
         before = _change_snapshot(change)
-        _apply(change, by=by, on=on, request=request)
+        saved = _apply(
+            change.kind,
+            change_payload(change),
+            household=change.household,
+            member=change.member,
+            by=by,
+            on=on,
+            request=request,
+        )
+        # The household or member the request created is linked to it.
+        if isinstance(saved, Household) and change.household_id is None:
+            change.household = saved
+        elif isinstance(saved, Member) and change.member_id is None:
+            change.member = saved
         _close_review(change, by=by, status=ChangeStatus.APPROVED, note=note)
         change.save()
         events.updated(actor=by, obj=change, before=before, after=_change_snapshot(change), request=request)

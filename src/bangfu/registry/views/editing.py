@@ -45,7 +45,6 @@ from bangfu.registry.forms import (
     changed_values,
     hide_personal,
     household_initial,
-    jsonable,
     keep_personal,
     member_initial,
 )
@@ -122,6 +121,40 @@ def _saved(request: HttpRequest, household: Household, text: str) -> HttpRespons
     return redirect("registry:household-detail", pk=household.pk)
 
 
+def _write(
+    request: HttpRequest,
+    user: User,
+    forms: list[RegistryForm],
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    saved: str,
+    household: Household | None = None,
+    member: Member | None = None,
+) -> HttpResponse | None:
+    """``services.edit`` (written at once, or a change request with the first form's 变更理由), then the page
+    that follows: the household with the ``saved`` message, or the change request. ``None`` when refused, the
+    problems placed beside their fields in ``forms``."""
+    try:
+        outcome = services.edit(
+            by=user,
+            kind=kind,
+            payload=payload,
+            reason=forms[0].change_reason,
+            household=household,
+            member=member,
+            request=request,
+        )
+    except RegistryRefused as exc:
+        _place(exc.problems, forms)
+        return None
+    if outcome.change is not None:
+        return _submitted(request, outcome.change)
+    written = outcome.saved
+    page = written if isinstance(written, Household) else household or member.household  # type: ignore[union-attr]
+    return _saved(request, page, saved)
+
+
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any], *, direct: bool, partly: bool = False
 ) -> HttpResponse:
@@ -155,22 +188,16 @@ def household_create(request: HttpRequest) -> HttpResponse:
             head_values, village_code=values["region_code"], on=today
         )
         if _checks_pass(form, problems, confirmed=form.cleaned_data["confirmed"], others=[head]):
-            try:
-                if direct:
-                    household = services.create_household(
-                        by=user, values=values, members=[head_values], on=today, request=request
-                    )
-                    return _saved(request, household, _("已新增农户。"))
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.CREATE_HOUSEHOLD,
-                    payload={"household": jsonable(values), "members": [jsonable(head_values)]},
-                    reason=form.change_reason,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form, head])
+            response = _write(
+                request,
+                user,
+                [form, head],
+                kind=ChangeKind.CREATE_HOUSEHOLD,
+                payload={"household": values, "members": [head_values]},
+                saved=_("已新增农户。"),
+            )
+            if response is not None:
+                return response
     context = {"form": form, "head_form": head, "household": None}
     return _render(request, "registry/household_form.html", context, direct=direct)
 
@@ -182,7 +209,6 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     of 户编号, 户类型 or 是否脱贫户 makes the whole edit a change request (``access``)."""
     user, direct = _editor(request)
     household = _household(user, pk)
-    today = timezone.localdate()
     initial = household_initial(household)
     form = HouseholdForm(
         request.POST if request.method == "POST" else None,
@@ -200,23 +226,17 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         elif _checks_pass(
             form, check_household(merged), confirmed=form.cleaned_data["confirmed"], changed=values.keys()
         ) and (not review or form.require_reason()):
-            try:
-                if not review:
-                    services.update_household(
-                        household=household, by=user, values=values, on=today, request=request
-                    )
-                    return _saved(request, household, _("已保存农户信息。"))
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.UPDATE_HOUSEHOLD,
-                    payload=jsonable(values),
-                    reason=form.change_reason,
-                    household=household,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form])
+            response = _write(
+                request,
+                user,
+                [form],
+                kind=ChangeKind.UPDATE_HOUSEHOLD,
+                payload=values,
+                saved=_("已保存农户信息。"),
+                household=household,
+            )
+            if response is not None:
+                return response
     context = {"form": form, "head_form": None, "household": household}
     return _render(request, "registry/household_form.html", context, direct=direct, partly=not direct)
 
@@ -240,23 +260,17 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         values = form.member_values()
         problems = check_member(values, village_code=household.region_code, on=today)
         if _checks_pass(form, problems, confirmed=form.cleaned_data["confirmed"]):
-            try:
-                if direct:
-                    services.add_member(
-                        household=household, by=user, values=values, on=today, request=request
-                    )
-                    return _saved(request, household, _("已新增家庭成员。"))
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.ADD_MEMBER,
-                    payload=jsonable(values),
-                    reason=form.change_reason,
-                    household=household,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form])
+            response = _write(
+                request,
+                user,
+                [form],
+                kind=ChangeKind.ADD_MEMBER,
+                payload=values,
+                saved=_("已新增家庭成员。"),
+                household=household,
+            )
+            if response is not None:
+                return response
     context = {"form": form, "household": household, "member": None}
     return _render(request, "registry/member_form.html", context, direct=direct)
 
@@ -301,33 +315,21 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
             confirmed=form.cleaned_data["confirmed"],
             changed=changed.keys(),
         ) and (not review or form.require_reason()):
-            former_head_relation = form.former_head_relation
-            try:
-                if not review:
-                    services.update_member(
-                        member=member,
-                        by=user,
-                        values=changed,
-                        on=today,
-                        former_head_relation=former_head_relation or None,
-                        request=request,
-                    )
-                    return _saved(request, household, _("已保存家庭成员信息。"))
-                payload = jsonable(changed)
-                if former_head_relation:
-                    payload["former_head_relation"] = former_head_relation
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.UPDATE_MEMBER,
-                    payload=payload,
-                    reason=form.change_reason,
-                    household=household,
-                    member=member,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form])
+            payload = dict(changed)
+            if form.former_head_relation:
+                payload["former_head_relation"] = form.former_head_relation
+            response = _write(
+                request,
+                user,
+                [form],
+                kind=ChangeKind.UPDATE_MEMBER,
+                payload=payload,
+                saved=_("已保存家庭成员信息。"),
+                household=household,
+                member=member,
+            )
+            if response is not None:
+                return response
     context = {"form": form, "household": household, "member": member}
     return _render(request, "registry/member_form.html", context, direct=direct, partly=not direct)
 
@@ -361,29 +363,18 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
             payload: dict[str, Any] = {"left_on": left_on.isoformat(), "reason": left_reason}
             if new_head is not None:
                 payload["new_head"] = new_head.pk
-            try:
-                if direct:
-                    services.member_leaves(
-                        member=member,
-                        by=user,
-                        left_on=left_on,
-                        reason=left_reason,
-                        new_head=new_head,
-                        request=request,
-                    )
-                    return _saved(request, household, _("已登记成员离户。"))
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.REMOVE_MEMBER,
-                    payload=payload,
-                    reason=form.change_reason,
-                    household=household,
-                    member=member,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form])
+            response = _write(
+                request,
+                user,
+                [form],
+                kind=ChangeKind.REMOVE_MEMBER,
+                payload=payload,
+                saved=_("已登记成员离户。"),
+                household=household,
+                member=member,
+            )
+            if response is not None:
+                return response
     context = {"form": form, "household": household, "member": member}
     return _render(request, "registry/member_leave_form.html", context, direct=direct)
 
@@ -450,38 +441,25 @@ def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             period_start, period_end = form.period()
             size = form.cleaned_data.get("household_size")
-            try:
-                if direct:
-                    services.set_income_statement(
-                        household=household,
-                        by=user,
-                        period_kind=form.cleaned_data["period_kind"],
-                        period_start=period_start,
-                        period_end=period_end,
-                        lines=lines,
-                        household_size=size,
-                        request=request,
-                    )
-                    return _saved(request, household, _("已保存收支情况。"))
-                payload: dict[str, Any] = {
-                    "period_kind": form.cleaned_data["period_kind"],
-                    "period_start": period_start,
-                    "period_end": period_end,
-                    "lines": lines,
-                }
-                if size is not None:
-                    payload["household_size"] = size
-                change = services.submit_change(
-                    by=user,
-                    kind=ChangeKind.SET_INCOME,
-                    payload=jsonable(payload),
-                    reason=form.change_reason,
-                    household=household,
-                    request=request,
-                )
-                return _submitted(request, change)
-            except RegistryRefused as exc:
-                _place(exc.problems, [form])
+            payload: dict[str, Any] = {
+                "period_kind": form.cleaned_data["period_kind"],
+                "period_start": period_start,
+                "period_end": period_end,
+                "lines": lines,
+            }
+            if size is not None:
+                payload["household_size"] = size
+            response = _write(
+                request,
+                user,
+                [form],
+                kind=ChangeKind.SET_INCOME,
+                payload=payload,
+                saved=_("已保存收支情况。"),
+                household=household,
+            )
+            if response is not None:
+                return response
     context = {"form": form, "excluded": excluded, "household": household}
     return _render(request, "registry/income_form.html", context, direct=direct)
 

@@ -4,6 +4,8 @@ Generates a synthetic workbook (title rows, every layout column filled, valid ID
 ``--workdir``), then measures in separate child processes, so that each peak RSS is its own:
 
 * ``parse``  — the raw baseline: python-calamine reading every row of the sheet, nothing else;
+* ``check``  — ``--dry-run`` on a fresh database: reading, parsing, every validation and database check,
+  the plan of what would be written; nothing written;
 * ``import`` — ``registry.importing`` on a fresh database (SQLite under a scratch ``BANGFU_VAR_DIR``; and
   PostgreSQL when ``--pg-dsn`` names a scratch database, which is dropped and re-created): reading, parsing,
   validation, the database checks and the bulk write with its audit events;
@@ -216,7 +218,7 @@ def prepare_database() -> Any:
     return user
 
 
-def phase_import(path: Path, var_dir: Path, dsn: str | None, runs: int) -> dict[str, Any]:
+def phase_import(path: Path, var_dir: Path, dsn: str | None, runs: int, *, dry_run: bool) -> dict[str, Any]:
     setup_django(var_dir, dsn)
     from bangfu.registry import importing
 
@@ -224,7 +226,7 @@ def phase_import(path: Path, var_dir: Path, dsn: str | None, runs: int) -> dict[
     results: list[dict[str, Any]] = []
     for _attempt in range(runs):
         start, cpu = time.perf_counter(), time.process_time()
-        run = importing.prepare_import(by=user, path=path, file_name=path.name, dry_run=False)
+        run = importing.prepare_import(by=user, path=path, file_name=path.name, dry_run=dry_run)
         run = importing.import_households(run=run, on=ON)
         seconds = time.perf_counter() - start
         results.append(
@@ -272,13 +274,14 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.phase == "parse":
         print(json.dumps(phase_parse(args.file)))
         return
     if args.phase == "import":
-        print(json.dumps(phase_import(args.file, args.var_dir, args.pg_dsn, args.runs)))
+        print(json.dumps(phase_import(args.file, args.var_dir, args.pg_dsn, args.runs, dry_run=args.dry_run)))
         return
     if args.phase == "generate":
         setup_django(args.var_dir, None)
@@ -316,6 +319,22 @@ def main() -> None:
     if args.pg_dsn:
         targets.append(("PostgreSQL", args.pg_dsn))
     for label, dsn in targets:
+        if dsn:
+            recreate_database(dsn)
+        var_dir = Path(tempfile.mkdtemp(prefix="var-", dir=args.workdir))
+        command = ["--phase", "import", "--file", str(path), "--var-dir", str(var_dir)]
+        if dsn:
+            command += ["--pg-dsn", dsn]
+        # The check alone (--dry-run: every validation and database check, nothing written), then the import
+        # and the re-import of the same file, in a fresh database each.
+        check = child([*command, "--dry-run", "--runs", "1"])["runs"][0]
+        print(
+            f"{label:10s} check (dry run) {check['seconds']:8.2f} s wall {check['cpu']:8.2f} s CPU  "
+            f"{args.members / check['seconds']:6.0f} rows/s  peak {check['peak_mib']:.0f} MiB  "
+            f"ratio {check['seconds'] / parse['seconds']:.2f}x wall, {check['cpu'] / parse['cpu']:.2f}x CPU  "
+            f"status={check['status']} errors={check['errors']}",
+            flush=True,
+        )
         if dsn:
             recreate_database(dsn)
         var_dir = Path(tempfile.mkdtemp(prefix="var-", dir=args.workdir))

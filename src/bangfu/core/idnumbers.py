@@ -8,6 +8,7 @@ spaces (also the full-width space) removed, full-width digits and a lower-case o
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -57,7 +58,7 @@ def check_digit(first17: str) -> str:
     """The GB 11643 check character ("0"-"9" or "X") for the first 17 digits of a number."""
     if len(first17) != LENGTH - 1 or not (first17.isascii() and first17.isdigit()):
         raise InvalidIdNumber(_("计算校验码需要17位数字"))
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 

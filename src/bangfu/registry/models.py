@@ -634,7 +634,11 @@ class IndicatorObservation(models.Model):
     """One observation of a 三保障/water indicator for a household on a date; the latest one on or before a
     day is the household's state on that day."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="indicators")
+    # No index of its own: ``registry_indicator_latest`` starts with the household (one index less to keep
+    # up to date on each of the millions of rows an import or a demo writes).
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="indicators", db_index=False
+    )
     region_code = models.CharField(_("所在村"), max_length=12)
     indicator = models.CharField(_("指标"), max_length=24, choices=Indicator.choices)
     value = models.CharField(_("结果"), max_length=8, choices=IndicatorValue.choices)
@@ -642,8 +646,15 @@ class IndicatorObservation(models.Model):
     observed_on = models.DateField(_("核查日期"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.ENTRY)
+    # Not indexed: nothing looks observations up by their recorder; only deleting a user (which PROTECT
+    # refuses while any references them) scans for them.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

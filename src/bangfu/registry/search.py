@@ -22,12 +22,14 @@ partial unique index on ``household_number``; ``(household, indicator, observed_
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -257,7 +259,15 @@ def _current_members() -> QuerySet[Member]:
 
 
 def _name_matches(name: str) -> QuerySet[Member]:
-    return _current_members().filter(name__startswith=name)
+    members = _current_members()
+    # The successor of the last character (never a surrogate, which UTF-8 cannot carry).
+    last = ord(name[-1])
+    if connection.vendor == "sqlite" and last not in (0xD7FF, sys.maxunicode):
+        # SQLite's LIKE (case-insensitive, and with the ESCAPE clause Django adds) cannot use an index; the
+        # same prefix as a range under SQLite's binary collation can — the partial index on current members'
+        # names (``registry_member_current_name``). PostgreSQL's index of that name is built for LIKE.
+        return members.filter(name__gte=name, name__lt=name[:-1] + chr(last + 1))
+    return members.filter(name__startswith=name)
 
 
 def _matched_members(query: DetectedQuery) -> QuerySet[Member] | None:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "bangfu.audit",
     "bangfu.policy",
     "bangfu.registry",
+    "bangfu.datasets",
     "bangfu.dashboards",
     "bangfu.demo",
 ]

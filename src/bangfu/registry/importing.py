@@ -137,6 +137,22 @@ def prepare_import(
     """
     if not access.can_import(by) or by.region_id is None:
         raise PermissionDenied(_("您没有导入农户信息的权限。"))
+    return store_upload(
+        by=by,
+        path=path,
+        file_name=file_name,
+        kind=KIND,
+        dry_run=dry_run,
+        summary={"year": year} if year is not None else {},
+    )
+
+
+def store_upload(
+    *, by: User, path: Path, file_name: str, kind: str, dry_run: bool, summary: dict[str, Any] | None = None
+) -> ImportRun:
+    """Copy an uploaded file under ``MEDIA_ROOT/imports`` (with its SHA-256) and create its pending
+    ``ImportRun`` of ``kind`` in the uploader's region — for every importer (households, department data …);
+    the caller has checked the permission."""
     digest = hashlib.sha256()
     with path.open("rb") as source:
         for chunk in iter(lambda: source.read(1 << 20), b""):
@@ -150,14 +166,14 @@ def prepare_import(
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, target)
     return ImportRun.objects.create(
-        kind=KIND,
-        region_code=str(by.region_id),
+        kind=kind,
+        region_code=str(by.region_id or ""),
         file_name=Path(file_name).name[:255],
         file_sha256=digest.hexdigest(),
         stored_file=relative,
         dry_run=dry_run,
         created_by=by,
-        summary={"year": year} if year is not None else {},
+        summary=summary or {},
     )
 
 
@@ -235,7 +251,7 @@ def import_households(*, run: ImportRun, on: dt.date | None = None, year: int | 
             finished_at=timezone.now(),
         )
         run.refresh_from_db()
-        _audit_run(run)
+        audit_run(run)
     return run
 
 
@@ -254,7 +270,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _audit_run(run: ImportRun) -> None:
+def audit_run(run: ImportRun) -> None:
     """The run's own audit event: who imported which file (its SHA-256) with what outcome."""
     events.created(
         actor=run.created_by,
@@ -1059,11 +1075,11 @@ class _Importer:
             with transaction.atomic():
                 _Writer(importer=self, plan=plan).write()
                 run.save(update_fields=fields)
-                _audit_run(run)
+                audit_run(run)
             return
         with transaction.atomic():
             run.save(update_fields=fields)
-            _audit_run(run)
+            audit_run(run)
 
     def write_errors_file(self, problems: Sequence[spreadsheets.LocatedProblem]) -> None:
         if self.table is None:

@@ -16,4 +16,6 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("registry-household-years", "bangfu.registry.jobs.close_household_years", at=time(1, 0)),
     # Likely duplicate people listed for the towns to check (never merged).
     Periodic("registry-duplicates-nightly", "bangfu.registry.jobs.find_duplicate_members", at=time(1, 30)),
+    # Department data against the registry: new warnings for the villages before the working day starts.
+    Periodic("monitoring-screening-nightly", "bangfu.monitoring.jobs.screen_nightly", at=time(3, 0)),
 )

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "bangfu.policy",
     "bangfu.registry",
     "bangfu.datasets",
+    "bangfu.monitoring",
     "bangfu.dashboards",
     "bangfu.demo",
 ]

@@ -255,6 +255,7 @@ def _store(
     if same is not None:
         return same
     latest = versions.order_by("-number").values_list("number", flat=True).first() or 0
+    versions.filter(period_start=period[0], period_end=period[1]).update(is_current=False)
     # A city or county office uploads on behalf of the kind's sector (the first, when two share it).
     sector = by.sector if by.sector in SECTORS[kind] else sorted(SECTORS[kind])[0]
     version = DatasetVersion.objects.create(

@@ -70,6 +70,8 @@ class DatasetVersion(models.Model):
     period_start = models.DateField(_("数据期间起"))
     period_end = models.DateField(_("数据期间止"))
     run = models.OneToOneField(ImportRun, on_delete=models.PROTECT, related_name="dataset_version")
+    # False once a later upload for the same kind, region and period replaces it (screening reads current).
+    is_current = models.BooleanField(_("现行版本"), default=True)
     row_count = models.PositiveIntegerField(_("行数"), default=0)
     matched_count = models.PositiveIntegerField(_("已匹配"), default=0)
     name_differs_count = models.PositiveIntegerField(_("姓名不一致"), default=0)

@@ -1,0 +1,24 @@
+"""Periodic monitoring jobs (declared in ``bangfu.schedule``): thin and idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+from django_tasks import task
+
+from bangfu.monitoring.screening import ScreeningError, screen
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def screen_nightly() -> int:
+    """Run every rule in force as of today; returns the number of new warnings. A run repeated the same day
+    adds none (each episode warns once). A missing policy value is logged, not retried in a loop."""
+    try:
+        run, _results = screen(on=timezone.localdate())
+    except ScreeningError:
+        logger.exception("nightly screening could not run")
+        return 0
+    return run.created_warnings

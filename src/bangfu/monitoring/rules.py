@@ -1,0 +1,290 @@
+"""The vocabulary of screening conditions, its checking, and its compilation to SQL.
+
+A condition is a JSON list of terms that must all hold. A province writes one without code; ``check`` says
+in Chinese what is wrong with one, and ``compile_condition`` turns it into an ORM filter (so SQLite and
+PostgreSQL run the same rule, set-based, inside the database). Terms:
+
+* ``{"field": F, "op": OP, "value": V}`` — a field of the fact: of a department record (``amount``,
+  ``total_amount``, ``category``, ``grade``, ``event_date``, ``start_date``, ``end_date``) or, for the
+  ``income`` source, of the household's latest income statement (``net_income_per_capita``,
+  ``net_income``);
+* ``{"member": F, "op": OP, "value": V}`` — a field of the matched person in the registry
+  (``labour_capacity``, ``health``, ``school_status``, ``sex``, ``relation``, ``disability_grade``);
+* ``{"household": F, "op": OP, "value": V}`` — a field of the household (``household_type``,
+  ``is_exited_poor``, ``relocated``);
+* ``{"age": {"gte": A, "lte": B}}`` — the matched person's age in whole years on the screening day;
+* ``{"programme": KIND, "active": true|false}`` — whether the household has an enrolment in the programme
+  (低保, 特困供养 …) active on the screening day;
+* ``{"new_within_days": N}`` — the fact's day lies at most N days before the screening day;
+* ``{"any": [terms]}`` — one of the terms holds; ``{"not": term}`` — the term does not hold.
+
+``OP`` is one of ``eq ne gt gte lt lte in not_in``. ``V`` is a literal or a policy value
+``{"policy": KEY, "times": N}``: the value of KEY in force on the screening day for the household's county
+(money, ratio, months or a code table for ``in``), times N when given. Thresholds are never written into a
+rule's code: changing the policy changes the rule from the day the new value takes effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from bangfu.policy import catalogue
+from bangfu.registry.models import ProgrammeEnrolment, ProgrammeKind
+
+OPS: Final = {
+    "eq": "exact",
+    "ne": "exact",
+    "gt": "gt",
+    "gte": "gte",
+    "lt": "lt",
+    "lte": "lte",
+    "in": "in",
+    "not_in": "in",
+}
+OP_SYMBOLS: Final = {
+    "eq": "=",
+    "ne": "≠",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "in": "∈",
+    "not_in": "∉",
+}
+RECORD_FIELDS: Final = (
+    "amount",
+    "total_amount",
+    "category",
+    "grade",
+    "event_date",
+    "start_date",
+    "end_date",
+)
+INCOME_FIELDS: Final = ("net_income_per_capita", "net_income")
+MEMBER_FIELDS: Final = (
+    "labour_capacity",
+    "health",
+    "school_status",
+    "sex",
+    "relation",
+    "disability_grade",
+)
+HOUSEHOLD_FIELDS: Final = ("household_type", "is_exited_poor", "relocated")
+MAX_DAYS: Final = 3660
+
+Resolve = Callable[[str], Any]
+
+
+class RuleError(ValueError):
+    """A condition that cannot be used; the message is Chinese and names the term."""
+
+
+# --- reading a condition ------------------------------------------------------------------------------------
+
+
+def policy_keys(condition: Sequence[Any]) -> list[str]:
+    """The policy keys a condition reads, in order of first use."""
+    keys: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            if isinstance(node.get("policy"), str):
+                keys.append(node["policy"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(list(condition))
+    return list(dict.fromkeys(keys))
+
+
+def fields_of(condition: Sequence[Any]) -> list[str]:
+    """The fact fields a condition compares (shown among a warning's facts)."""
+    found: list[str] = []
+
+    def walk(terms: Iterable[Any]) -> None:
+        for term in terms:
+            if not isinstance(term, Mapping):
+                continue
+            if "field" in term:
+                found.append(str(term["field"]))
+            if "any" in term and isinstance(term["any"], list):
+                walk(term["any"])
+            if "not" in term:
+                walk([term["not"]])
+
+    walk(condition)
+    return list(dict.fromkeys(found))
+
+
+def check(condition: Any, *, source: str) -> None:
+    """Raise ``RuleError`` (Chinese, naming the term) unless ``condition`` is valid for ``source``."""
+    if not isinstance(condition, list) or not condition:
+        raise RuleError(_("条件须为至少包含一项的列表"))
+    fields = INCOME_FIELDS if source == "income" else RECORD_FIELDS
+    for position, term in enumerate(condition, start=1):
+        _check_term(term, fields=fields, source=source, where=_("第%(n)d项") % {"n": position})
+
+
+def _check_term(term: Any, *, fields: Sequence[str], source: str, where: str) -> None:
+    if not isinstance(term, Mapping) or len(term) == 0:
+        raise RuleError(_("%(where)s：每一项须为一个对象") % {"where": where})
+    if "any" in term:
+        options = term["any"]
+        if not isinstance(options, list) or not options:
+            raise RuleError(_("%(where)s：“any”须为非空列表") % {"where": where})
+        for n, option in enumerate(options, start=1):
+            _check_term(option, fields=fields, source=source, where=f"{where}.{n}")
+        return
+    if "not" in term:
+        _check_term(term["not"], fields=fields, source=source, where=where)
+        return
+    if "field" in term or "member" in term or "household" in term:
+        kind = "field" if "field" in term else "member" if "member" in term else "household"
+        allowed = {"field": fields, "member": MEMBER_FIELDS, "household": HOUSEHOLD_FIELDS}[kind]
+        if kind == "member" and source == "income":
+            raise RuleError(_("%(where)s：收支情况规则没有对应的个人") % {"where": where})
+        if term[kind] not in allowed:
+            raise RuleError(
+                _("%(where)s：不能比较“%(name)s”（可用：%(allowed)s）")
+                % {"where": where, "name": term[kind], "allowed": "、".join(allowed)}
+            )
+        if term.get("op") not in OPS:
+            raise RuleError(
+                _("%(where)s：比较方式“%(op)s”无效（可用：%(allowed)s）")
+                % {"where": where, "op": term.get("op"), "allowed": "、".join(OPS)}
+            )
+        _check_value(term.get("value"), op=str(term["op"]), where=where)
+        return
+    if "age" in term:
+        bounds = term["age"]
+        if (
+            not isinstance(bounds, Mapping)
+            or not set(bounds) <= {"gte", "lte"}
+            or not bounds
+            or not all(isinstance(v, int) and 0 <= v <= 150 for v in bounds.values())
+        ):
+            raise RuleError(
+                _('%(where)s：年龄须写成 {"gte": 下限, "lte": 上限}（0至150岁）') % {"where": where}
+            )
+        if source == "income":
+            raise RuleError(_("%(where)s：收支情况规则没有对应的个人") % {"where": where})
+        return
+    if "programme" in term:
+        if term["programme"] not in ProgrammeKind.values or not isinstance(term.get("active", True), bool):
+            raise RuleError(
+                _("%(where)s：项目须为以下之一：%(allowed)s")
+                % {"where": where, "allowed": "、".join(ProgrammeKind.values)}
+            )
+        return
+    if "new_within_days" in term:
+        days = term["new_within_days"]
+        if not isinstance(days, int) or not 0 < days <= MAX_DAYS:
+            raise RuleError(_("%(where)s：天数须为1至3660的整数") % {"where": where})
+        return
+    raise RuleError(
+        _("%(where)s：无法识别的条件 %(keys)s") % {"where": where, "keys": "、".join(map(str, term))}
+    )
+
+
+def _check_value(value: Any, *, op: str, where: str) -> None:
+    if isinstance(value, Mapping):
+        key = value.get("policy")
+        try:
+            catalogue.get(str(key))
+        except Exception as exc:
+            raise RuleError(_("%(where)s：未知的政策参数“%(key)s”") % {"where": where, "key": key}) from exc
+        if "times" in value:
+            try:
+                Decimal(str(value["times"]))
+            except InvalidOperation as exc:
+                raise RuleError(_("%(where)s：倍数须为数字") % {"where": where}) from exc
+        return
+    if op in {"in", "not_in"} and not isinstance(value, list):
+        raise RuleError(_("%(where)s：“%(op)s”须与一个列表比较") % {"where": where, "op": op})
+
+
+# --- compiling ----------------------------------------------------------------------------------------------
+
+
+def resolve_value(value: Any, resolve: Resolve) -> Any:
+    """A literal as it is; ``{"policy": KEY, "times": N}`` as the policy value (times N)."""
+    if isinstance(value, Mapping) and "policy" in value:
+        resolved = resolve(str(value["policy"]))
+        if "times" in value:
+            resolved = Decimal(str(resolved)) * Decimal(str(value["times"]))
+        return resolved
+    return value
+
+
+def compile_condition(
+    condition: Sequence[Any], *, source: str, on: dt.date, resolve: Resolve, household: str = "household"
+) -> Q:
+    """The ORM filter of ``condition`` over the source's rows (a department record, or an income
+    statement), with the policy values ``resolve`` gives and the screening day ``on``. ``household`` is
+    the path from the row to its household."""
+    q = Q()
+    for term in condition:
+        q &= _compile_term(term, source=source, on=on, resolve=resolve, household=household)
+    return q
+
+
+def _compile_term(
+    term: Mapping[str, Any], *, source: str, on: dt.date, resolve: Resolve, household: str
+) -> Q:
+    def again(inner: Mapping[str, Any]) -> Q:
+        return _compile_term(inner, source=source, on=on, resolve=resolve, household=household)
+
+    if "any" in term:
+        q = Q(pk__in=[])
+        for option in term["any"]:
+            q |= again(option)
+        return q
+    if "not" in term:
+        return ~again(term["not"])
+    if "field" in term:
+        return _comparison(str(term["field"]), term, resolve)
+    if "member" in term:
+        return _comparison(f"member__{term['member']}", term, resolve)
+    if "household" in term:
+        return _comparison(f"{household}__{term['household']}", term, resolve)
+    if "age" in term:
+        bounds = term["age"]
+        q = Q()
+        if "gte" in bounds:  # at least A years old on ``on``: born on or before ``on`` minus A years
+            q &= Q(member__birth_date__lte=_years_before(on, int(bounds["gte"])))
+        if "lte" in bounds:  # at most B years old: born after ``on`` minus B + 1 years
+            q &= Q(member__birth_date__gt=_years_before(on, int(bounds["lte"]) + 1))
+        return q
+    if "programme" in term:
+        active = ProgrammeEnrolment.objects.filter(
+            household=OuterRef(f"{household}_id"), kind=term["programme"]
+        ).active_on(on)
+        exists = Exists(active)
+        return Q(exists) if term.get("active", True) else ~Q(exists)
+    if "new_within_days" in term:
+        since = on - dt.timedelta(days=int(term["new_within_days"]))
+        return Q(event_date__gt=since) | Q(event_date__isnull=True, start_date__gt=since)
+    raise RuleError(_("无法识别的条件"))
+
+
+def _comparison(path: str, term: Mapping[str, Any], resolve: Resolve) -> Q:
+    op = str(term["op"])
+    value = resolve_value(term.get("value"), resolve)
+    q = Q(**{f"{path}__{OPS[op]}": value})
+    return ~q if op in {"ne", "not_in"} else q
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)

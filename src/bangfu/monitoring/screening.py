@@ -1,0 +1,429 @@
+"""Running the screening rules (``bangfu screen``, the nightly job): every rule in force, set-based.
+
+For each rule one SQL query finds its facts: the rows of the rule's source (the current version of each
+department upload, matched to an active household; or each household's latest income statement) dated
+within the rule's window, in the counties the run covers, that meet the condition — with the policy values
+in force on the screening day for each county (counties with the same values share one branch of the
+query). Only the matching rows come back to Python, which turns each into a warning for its household,
+routed to the village with the feedback deadline of the county's policy, its facts spelled out. A warning
+is keyed by rule, household and episode (a digest of the facts' natural keys: the person, the day, the
+category …), so the same facts never warn twice, whichever upload or run they come from; the insert skips
+episodes already warned in one statement per batch.
+
+A dry run does the same queries and writes nothing: how many households each rule would flag, how many of
+them would be new — the preview before a new rule is enabled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bangfu.audit import events
+from bangfu.datasets.layouts import columns as dataset_columns
+from bangfu.datasets.models import DatasetKind, DatasetRecord
+from bangfu.monitoring import rules
+from bangfu.monitoring.models import INCOME_SOURCE, ScreeningRule, ScreeningRun, ScreeningWarning
+from bangfu.policy import deadlines, resolution
+from bangfu.policy.exceptions import PolicyNotSet
+from bangfu.regions.codes import Level, full_code, prefix_bounds
+from bangfu.regions.models import Region
+from bangfu.registry.models import HouseholdStatus, IncomeStatement
+
+if TYPE_CHECKING:
+    from bangfu.accounts.models import User
+
+BATCH: Final = 2000
+FEEDBACK_KEY: Final = "deadline.warning_feedback"
+INCOME_LABELS: Final = {"net_income_per_capita": "人均纯收入", "net_income": "家庭纯收入"}
+
+
+class ScreeningError(Exception):
+    """The run cannot start (a policy value it needs is not set); the message is Chinese."""
+
+
+@dataclass
+class RuleResult:
+    """What one rule found: the households it flagged, how many warnings are new, per county."""
+
+    code: str
+    name: str
+    flagged: int = 0
+    new: int = 0
+    by_county: Counter[str] = field(default_factory=Counter)
+    # Counties the rule could not run in, with why (a policy value it reads is not set there).
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+# --- which rules, where -------------------------------------------------------------------------------------
+
+
+def rules_in_force(
+    *, on: dt.date, codes: Sequence[str] | None = None, include_disabled: bool = False
+) -> list[ScreeningRule]:
+    """For each rule code and region prefix, the version in force on ``on`` (the latest ``effective_from``);
+    disabled rules only when asked (a dry run previewing them)."""
+    qs = ScreeningRule.objects.in_force(on).order_by("code", "region_prefix", "-effective_from", "-id")
+    if codes:
+        qs = qs.filter(code__in=codes)
+    if not include_disabled:
+        qs = qs.filter(enabled=True)
+    chosen: dict[tuple[str, str], ScreeningRule] = {}
+    for rule in qs:
+        chosen.setdefault((rule.code, rule.region_prefix), rule)
+    return list(chosen.values())
+
+
+def _range(prefix: str, path: str = "region_code") -> Q:
+    if not prefix:
+        return Q()
+    low, high = prefix_bounds(prefix)
+    return Q(**{f"{path}__gte": low, f"{path}__lt": high})
+
+
+def _rule_scope(rule: ScreeningRule, all_rules: Sequence[ScreeningRule]) -> Q:
+    """Where ``rule`` applies: its region, minus the regions where a more specific version of the same code
+    applies instead."""
+    q = _range(rule.region_prefix)
+    for other in all_rules:
+        if (
+            other.code == rule.code
+            and len(other.region_prefix) > len(rule.region_prefix)
+            and other.region_prefix.startswith(rule.region_prefix)
+        ):
+            q &= ~_range(other.region_prefix)
+    return q
+
+
+def counties(region_prefix: str) -> list[str]:
+    """The county prefixes (6 digits) the run covers: those under ``region_prefix``, or the one above it."""
+    if len(region_prefix) > 6:
+        return [region_prefix[:6]]
+    codes = Region.objects.filter(level=Level.COUNTY).filter(_range(region_prefix, "code"))
+    return sorted(code[:6] for code in codes.values_list("code", flat=True))
+
+
+# --- the facts of a source ----------------------------------------------------------------------------------
+
+
+def _source_rows(source: str, *, on: dt.date, window_days: int) -> QuerySet[Any]:
+    since = on - dt.timedelta(days=window_days)
+    if source == INCOME_SOURCE:
+        newer = IncomeStatement.objects.filter(
+            household=OuterRef("household_id"), period_end__gt=OuterRef("period_end"), period_end__lte=on
+        )
+        return IncomeStatement.objects.filter(
+            period_end__gt=since, period_end__lte=on, household__status=HouseholdStatus.ACTIVE
+        ).filter(~Exists(newer))
+    dated = Q(event_date__gt=since, event_date__lte=on) | Q(
+        event_date__isnull=True, start_date__gt=since, start_date__lte=on
+    )
+    return DatasetRecord.objects.filter(
+        kind=source,
+        version__is_current=True,
+        household__isnull=False,
+        household__status=HouseholdStatus.ACTIVE,
+    ).filter(dated)
+
+
+def _columns(source: str, compared: Sequence[str]) -> list[str]:
+    if source == INCOME_SOURCE:
+        return ["id", "household_id", "region_code", "period_start", "period_end", *compared]
+    return [
+        "id",
+        "household_id",
+        "region_code",
+        "row",
+        "id_number_index",
+        "event_date",
+        "start_date",
+        "category",
+        "grade",
+        "version__number",
+        "version__sector",
+        "version__period_start",
+        "version__period_end",
+        *compared,
+    ]
+
+
+def _episode(source: str, row: dict[str, Any]) -> str:
+    """A digest of the facts' natural keys: the same facts from another upload or run give the same one."""
+    if source == INCOME_SOURCE:
+        parts = [source, str(row["period_start"]), str(row["period_end"])]
+    else:
+        parts = [
+            source,
+            row["id_number_index"],
+            str(row["event_date"] or row["start_date"] or ""),
+            row["category"],
+            row["grade"],
+        ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+def _labels(source: str) -> dict[str, str]:
+    if source == INCOME_SOURCE:
+        return dict(INCOME_LABELS)
+    return {column.field: column.label for column in dataset_columns(source)}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _tests(condition: Sequence[Any], resolve: rules.Resolve, labels: dict[str, str]) -> list[dict[str, str]]:
+    """The comparisons of the condition's fact fields with the values resolved for this county."""
+    out: list[dict[str, str]] = []
+
+    def walk(terms: Iterable[Any]) -> None:
+        for term in terms:
+            if "any" in term:
+                walk(term["any"])
+            elif "not" in term:
+                walk([term["not"]])
+            elif "field" in term:
+                value = term.get("value")
+                out.append(
+                    {
+                        "field": labels.get(term["field"], term["field"]),
+                        "op": rules.OP_SYMBOLS[term["op"]],
+                        "threshold": _text(rules.resolve_value(value, resolve)),
+                        "policy": str(value.get("policy", "")) if isinstance(value, dict) else "",
+                    }
+                )
+
+    walk(condition)
+    return out
+
+
+def _facts(
+    rule: ScreeningRule, row: dict[str, Any], tests: list[dict[str, str]], labels: dict[str, str]
+) -> dict[str, Any]:
+    compared = rules.fields_of(rule.condition)
+    values = {labels.get(name, name): _text(row.get(name)) for name in compared}
+    if rule.source == INCOME_SOURCE:
+        return {
+            "source": rule.source,
+            "source_label": str(_("农户收支情况")),
+            "period": [_text(row["period_start"]), _text(row["period_end"])],
+            "values": values,
+            "tests": tests,
+        }
+    for name in ("event_date", "start_date"):
+        if row.get(name) and labels.get(name) and labels[name] not in values:
+            values[labels[name]] = _text(row[name])
+    return {
+        "source": rule.source,
+        "source_label": str(DatasetKind(rule.source).label),
+        "version": row["version__number"],
+        "period": [_text(row["version__period_start"]), _text(row["version__period_end"])],
+        "row": row["row"],
+        "values": values,
+        "tests": tests,
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+class _Policies:
+    """The policy values a rule reads, per county (one query per county and set of keys)."""
+
+    def __init__(self, on: dt.date) -> None:
+        self.on = on
+        self.cache: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+    def values(self, county: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Raises ``PolicyNotSet`` when one of ``keys`` has no value in force for the county."""
+        cache_key = (county, tuple(keys))
+        if cache_key not in self.cache:
+            self.cache[cache_key] = resolution.values_for(keys, region=full_code(county), on=self.on)
+        return self.cache[cache_key]
+
+
+def _due_dates(county_codes: Sequence[str], on: dt.date) -> dict[str, dt.date]:
+    schedules = deadlines.official_schedules(from_year=on.year)
+    due: dict[str, dt.date] = {}
+    for county in county_codes:
+        try:
+            due[county] = deadlines.due_date(
+                key=FEEDBACK_KEY, start=on, region=full_code(county), schedules=schedules
+            ).date
+        except PolicyNotSet as exc:
+            raise ScreeningError(str(exc)) from exc
+    return due
+
+
+def screen(
+    *,
+    on: dt.date,
+    by: User | None = None,
+    region_prefix: str = "",
+    codes: Sequence[str] | None = None,
+    dry_run: bool = False,
+) -> tuple[ScreeningRun, list[RuleResult]]:
+    """Run every rule in force on ``on`` (or those of ``codes``; a dry run also previews disabled ones) over
+    the counties under ``region_prefix`` (default: all). Returns the run and what each rule found.
+
+    Raises ``ScreeningError`` when a policy value a rule or the feedback deadline needs is not set. Side
+    effects (not in a dry run): new warnings (one transaction), the run, one audit event.
+    """
+    started = timezone.now()
+    chosen = rules_in_force(on=on, codes=codes, include_disabled=dry_run and bool(codes))
+    county_codes = counties(region_prefix)
+    policies = _Policies(on)
+    due = _due_dates(county_codes, on) if county_codes else {}
+    results: list[RuleResult] = []
+    pending: list[ScreeningWarning] = []
+    for rule in chosen:
+        result, warnings = _run_rule(
+            rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due
+        )
+        results.append(result)
+        pending.extend(warnings)
+    run = ScreeningRun(
+        as_of=on, region_prefix=region_prefix, dry_run=dry_run, started_at=started, created_by=by
+    )
+    with transaction.atomic():
+        new = _new_episodes(pending)
+        for result in results:
+            result.new = sum(1 for w in pending if w.rule_code == result.code and _key(w) in new)
+        if not dry_run:
+            ScreeningWarning.objects.bulk_create(
+                [w for w in pending if _key(w) in new], batch_size=BATCH, ignore_conflicts=True
+            )
+        run.created_warnings = len(new)
+        run.counts = {
+            "rules": {
+                r.code: {
+                    "name": r.name,
+                    "flagged": r.flagged,
+                    "new": r.new,
+                    "by_county": dict(r.by_county),
+                    "skipped": r.skipped,
+                }
+                for r in results
+            },
+            "by_county": dict(sum((r.by_county for r in results), Counter())),
+        }
+        run.finished_at = timezone.now()
+        if not dry_run:
+            run.save()
+            events.created(
+                actor=by,
+                obj=run,
+                after={"as_of": on, "region_prefix": region_prefix, "created_warnings": run.created_warnings},
+            )
+    return run, results
+
+
+def _key(warning: ScreeningWarning) -> tuple[str, int, str]:
+    return (warning.rule_code, warning.household_id, warning.episode)
+
+
+def _new_episodes(pending: Sequence[ScreeningWarning]) -> set[tuple[str, int, str]]:
+    """The keys of ``pending`` not warned before (one query per batch of households)."""
+    keys = {_key(w) for w in pending}
+    households = sorted({w.household_id for w in pending})
+    existing: set[tuple[str, int, str]] = set()
+    for start in range(0, len(households), BATCH):
+        chunk = households[start : start + BATCH]
+        existing.update(
+            ScreeningWarning.objects.filter(household_id__in=chunk).values_list(
+                "rule_code", "household_id", "episode"
+            )
+        )
+    return keys - existing
+
+
+def _run_rule(
+    rule: ScreeningRule,
+    all_rules: Sequence[ScreeningRule],
+    *,
+    county_codes: Sequence[str],
+    policies: _Policies,
+    on: dt.date,
+    due: dict[str, dt.date],
+) -> tuple[RuleResult, list[ScreeningWarning]]:
+    result = RuleResult(code=rule.code, name=rule.name)
+    keys = rules.policy_keys(rule.condition)
+    household = "household"
+    # Counties with the same policy values share one branch of the query.
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    resolved: dict[str, dict[str, Any]] = {}
+    for county in county_codes:
+        try:
+            resolved[county] = policies.values(county, keys) if keys else {}
+        except PolicyNotSet as exc:
+            # Not run where a threshold it needs is not set: reported per county, the other rules go on.
+            result.skipped[county] = str(exc)
+            continue
+        groups[tuple(repr(resolved[county][key]) for key in keys)].append(county)
+    if not groups:
+        return result, []
+    condition = Q(pk__in=[])
+    resolvers: dict[str, rules.Resolve] = {}
+    for members in groups.values():
+        resolve = resolved[members[0]].__getitem__
+        where = Q(pk__in=[])
+        for county in members:
+            where |= _range(county)
+            resolvers[county] = resolve
+        condition |= where & rules.compile_condition(
+            rule.condition, source=rule.source, on=on, resolve=resolve, household=household
+        )
+    compared = rules.fields_of(rule.condition)
+    rows = (
+        _source_rows(rule.source, on=on, window_days=rule.window_days)
+        .filter(_rule_scope(rule, all_rules))
+        .filter(condition)
+        .values(*_columns(rule.source, compared))
+        .order_by("id")
+    )
+    labels = _labels(rule.source)
+    warnings: list[ScreeningWarning] = []
+    households: set[int] = set()
+    tests_cache: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        county = row["region_code"][:6]
+        if county not in tests_cache:
+            tests_cache[county] = _tests(rule.condition, resolvers[county], labels)
+        households.add(row["household_id"])
+        warnings.append(
+            ScreeningWarning(
+                household_id=row["household_id"],
+                region_code=row["region_code"],
+                rule=rule,
+                rule_code=rule.code,
+                risk_type=rule.risk_type,
+                sector=row.get("version__sector", ""),
+                episode=_episode(rule.source, row),
+                facts=_facts(rule, row, tests_cache[county], labels),
+                screened_on=on,
+                due_on=due[county],
+            )
+        )
+    result.flagged = len(households)
+    # One warning per household and episode, however many rows (two uploads of one stay) carry it.
+    unique: dict[tuple[str, int, str], ScreeningWarning] = {}
+    for warning in warnings:
+        unique.setdefault(_key(warning), warning)
+    result.by_county.update(w.region_code[:6] for w in unique.values())
+    return result, list(unique.values())

@@ -61,6 +61,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("变更审核"), "registry:change-list", REGISTRY_EDITORS | {Role.VILLAGE_TEAM}),
     NavItem(_("疑似重复"), "registry:duplicate-list", REGISTRY_EDITORS),
     NavItem(_("数据导入"), "registry:import-list", REGISTRY_EDITORS),
+    # Warnings from the screening: a village's to check, overdue ones for the town and county, a
+    # department's outcomes of its own data.
+    NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
     NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES),
     NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES),
     # 三员: one area each.

@@ -1,0 +1,187 @@
+"""Warning pages under /warnings/ (名称空间 ``monitoring``): the inbox (a village's to check, a town's and a
+county's overdue ones in red, a department's outcomes of its own data), one warning with its facts, and
+the village's answer. Rows come through ``visible_to`` only; writes through ``services``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bangfu.accounts.models import ADMIN_ROLES, User
+from bangfu.accounts.permissions import current_user
+from bangfu.monitoring import services
+from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
+from bangfu.monitoring.screening import rules_in_force
+from bangfu.regions.models import Region
+from bangfu.regions.scoping import get_for_user, reads_business_data
+from bangfu.registry import access as registry_access
+
+PAGE = 50
+
+
+class WarningFilterForm(forms.Form):
+    SHOW = (
+        ("open", gettext_lazy("待核查")),
+        ("overdue", gettext_lazy("已逾期")),
+        ("answered", gettext_lazy("已核查")),
+        ("all", gettext_lazy("全部")),
+    )
+    show = forms.ChoiceField(label=gettext_lazy("显示"), choices=SHOW, required=False)
+    rule = forms.CharField(label=gettext_lazy("规则编码"), max_length=32, required=False)
+
+
+class AnswerForm(forms.Form):
+    status = forms.ChoiceField(
+        label=gettext_lazy("核查结果"),
+        choices=[
+            (WarningStatus.INCLUDED, gettext_lazy("纳入识别（启动识别认定程序）")),
+            (WarningStatus.EXCLUDED, gettext_lazy("排除（写明理由）")),
+            (WarningStatus.RETURNED, gettext_lazy("退回部门：数据有误（写明错在哪里）")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("核查说明"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _reader(request: HttpRequest) -> User:
+    """Every business role reads warnings in its scope (a department: those its data raised); 三员 get 403."""
+    user = current_user(request, required=True)
+    if user.role in ADMIN_ROLES or not _business(user):
+        raise PermissionDenied(_("您的角色不能查看预警线索。"))
+    return user
+
+
+def _business(user: User) -> bool:
+    return reads_business_data(user)
+
+
+def _filtered(warnings: QuerySet[ScreeningWarning], show: str, today: dt.date) -> QuerySet[ScreeningWarning]:
+    if show == "overdue":
+        return warnings.filter(status=WarningStatus.NEW, due_on__lt=today)
+    if show == "answered":
+        return warnings.exclude(status=WarningStatus.NEW)
+    if show == "all":
+        return warnings
+    return warnings.filter(status=WarningStatus.NEW)
+
+
+@login_required
+@require_GET
+def warning_list(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    today = timezone.localdate()
+    form = WarningFilterForm(request.GET)
+    show = (form.cleaned_data.get("show") if form.is_valid() else "") or "open"
+    rule = form.cleaned_data.get("rule", "") if form.is_valid() else ""
+    visible = ScreeningWarning.objects.visible_to(user)
+    counts = visible.aggregate(
+        open=Count("id", filter=Q(status=WarningStatus.NEW)),
+        overdue=Count("id", filter=Q(status=WarningStatus.NEW, due_on__lt=today)),
+    )
+    warnings = _filtered(visible, show, today)
+    if rule:
+        warnings = warnings.filter(rule_code=rule)
+    # The most urgent first; a keyset on (due date, id) pages through a county's thousands.
+    order = ("due_on", "id") if show in ("open", "overdue") else ("-screened_on", "-id")
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        anchor = warnings.filter(pk=int(after)).values_list(order[0].lstrip("-"), "id").first()
+        if anchor is not None:
+            if order[0].startswith("-"):
+                warnings = warnings.filter(
+                    Q(screened_on__lt=anchor[0]) | Q(screened_on=anchor[0], id__lt=anchor[1])
+                )
+            else:
+                warnings = warnings.filter(Q(due_on__gt=anchor[0]) | Q(due_on=anchor[0], id__gt=anchor[1]))
+    page = list(warnings.select_related("household").order_by(*order)[: PAGE + 1])
+    more = page[PAGE].pk if len(page) > PAGE else None
+    page = page[:PAGE]
+    villages = dict(Region.objects.filter(code__in={w.region_code for w in page}).values_list("code", "name"))
+    rows = [
+        {"warning": w, "village": villages.get(w.region_code, w.region_code), "overdue": _overdue(w, today)}
+        for w in page
+    ]
+    context = {"form": form, "rows": rows, "counts": counts, "show": show, "more": more, "today": today}
+    return render(request, "monitoring/warning_list.html", context)
+
+
+def _overdue(warning: ScreeningWarning, today: dt.date) -> bool:
+    return warning.status == WarningStatus.NEW and warning.due_on < today
+
+
+def _detail(
+    request: HttpRequest, user: User, warning: ScreeningWarning, form: AnswerForm | None
+) -> HttpResponse:
+    today = timezone.localdate()
+    may_answer = services.can_answer(user) and warning.status == WarningStatus.NEW
+    context: dict[str, Any] = {
+        "warning": warning,
+        "facts": warning.facts,
+        "village": Region.objects.filter(code=warning.region_code).values_list("name", flat=True).first(),
+        "overdue": _overdue(warning, today),
+        "form": (form or AnswerForm()) if may_answer else None,
+        "household_link": registry_access.can_read(user),
+    }
+    return render(request, "monitoring/warning_detail.html", context)
+
+
+@login_required
+@require_GET
+def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    warning = get_for_user(ScreeningWarning.objects.select_related("household", "answered_by"), user, pk=pk)
+    return _detail(request, user, warning, None)
+
+
+@login_required
+@require_http_methods(["POST"])
+def warning_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    if not services.can_answer(user):
+        raise PermissionDenied(_("只有驻村工作队或乡镇可以核查预警线索。"))
+    warning = get_for_user(ScreeningWarning.objects.select_related("household", "answered_by"), user, pk=pk)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.answer_warning(
+                warning=warning,
+                by=user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except services.MonitoringRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已登记核查结果。"))
+            return redirect("monitoring:warning-detail", pk=warning.pk)
+    return _detail(request, user, warning, form)
+
+
+@login_required
+@require_GET
+def rule_list(request: HttpRequest) -> HttpResponse:
+    """The rule catalogue: every version, those in force today first, each condition as written."""
+    _reader(request)
+    today = timezone.localdate()
+    rules = list(ScreeningRule.objects.order_by("code", "region_prefix", "-effective_from"))
+    in_force = {r.pk for r in rules_in_force(on=today, include_disabled=True)}
+    rows = [{"rule": r, "in_force": r.pk in in_force} for r in rules]
+    return render(request, "monitoring/rule_list.html", {"rows": rows, "today": today})

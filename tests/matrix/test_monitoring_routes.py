@@ -1,0 +1,87 @@
+"""The warning pages: the inbox (every business role, rows by scope — a department's only from its own data),
+one warning (404 outside its village), and the answer (the village team and the town only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import pytest
+
+from bangfu.accounts.models import Sector
+from bangfu.monitoring.models import ScreeningRule, ScreeningWarning
+from tests.factories import HouseholdFactory, MemberFactory
+from tests.permissions import (
+    BUSINESS_OVER_VILLAGE,
+    BUSINESS_PERSONAS,
+    OUTSIDE_VILLAGE,
+    PermissionMatrix,
+    Route,
+)
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = "610902001001000777"
+ANSWERERS = frozenset({"village_cadre", "town_officer"})
+
+
+def warning_ids() -> Mapping[str, object]:
+    """One warning of 东关村 raised by medical-insurance data, made once per test."""
+    warning = ScreeningWarning.objects.filter(household__household_number=NUMBER).first()
+    if warning is None:
+        household = HouseholdFactory(household_number=NUMBER)
+        MemberFactory(household=household, name="孙有田")
+        rule = ScreeningRule.objects.get(code="MED-01")
+        warning = ScreeningWarning.objects.create(
+            household=household,
+            region_code=household.region_code,
+            rule=rule,
+            rule_code=rule.code,
+            risk_type=rule.risk_type,
+            sector=Sector.MEDICAL_INSURANCE,
+            episode="e1",
+            facts={
+                "source": "medical",
+                "source_label": "医保住院费用",
+                "values": {"个人自付": "7000.00"},
+                "tests": [],
+            },
+            screened_on=dt.date(2026, 3, 20),
+            due_on=dt.date(2026, 3, 25),
+        )
+    return {"pk": warning.pk}
+
+
+def warning_state() -> object:
+    return list(ScreeningWarning.objects.values_list("status", "answer_reason"))
+
+
+class TestMonitoringRoutes(PermissionMatrix):
+    routes = [  # noqa: RUF012 — the matrix reads this class attribute
+        Route(
+            "/warnings/?show=all",
+            allowed=BUSINESS_PERSONAS,
+            setup=warning_ids,
+            marker=NUMBER,
+            shown_to=BUSINESS_OVER_VILLAGE,
+        ),
+        Route(
+            "/warnings/{pk}/",
+            allowed=BUSINESS_OVER_VILLAGE,
+            outside=OUTSIDE_VILLAGE,
+            setup=warning_ids,
+            marker=NUMBER,
+            shown_to=BUSINESS_OVER_VILLAGE,
+        ),
+        Route(
+            "/warnings/{pk}/answer/",
+            method="post",
+            data={"status": "included"},
+            allowed=ANSWERERS,
+            outside=frozenset({"other_village_cadre"}),
+            ok_status=302,
+            setup=warning_ids,
+            state=warning_state,
+        ),
+        Route("/warnings/rules/", allowed=BUSINESS_PERSONAS, marker="MED-01", shown_to=BUSINESS_PERSONAS),
+    ]

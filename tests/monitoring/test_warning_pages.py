@@ -1,0 +1,118 @@
+"""The warning pages as a village cadre, a town officer and a department use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from bangfu.accounts.models import Role, Sector, User
+from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
+from bangfu.regions.models import Region
+from tests.factories import HouseholdFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_warning(*, due: dt.date, number: str, village: str = "610902001001") -> ScreeningWarning:
+    household = HouseholdFactory(household_number=number, region_code=village)
+    rule = ScreeningRule.objects.get(code="MED-01")
+    return ScreeningWarning.objects.create(
+        household=household,
+        region_code=village,
+        rule=rule,
+        rule_code=rule.code,
+        risk_type="因病",
+        sector=Sector.MEDICAL_INSURANCE,
+        episode=number,
+        facts={
+            "source": "medical",
+            "source_label": "医保住院费用",
+            "version": 2,
+            "period": ["2026-02-01", "2026-02-28"],
+            "row": 7,
+            "values": {"个人自付": "8600.50"},
+            "tests": [
+                {
+                    "field": "个人自付",
+                    "op": ">",
+                    "threshold": "6000.00",
+                    "policy": "medical.oop_per_stay_monitored",
+                }
+            ],
+        },
+        screened_on=due - dt.timedelta(days=5),
+        due_on=due,
+    )
+
+
+def client(user: User) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_the_inbox_lists_the_most_urgent_first_and_overdue_ones_in_red(
+    regions: dict[str, Region], town_officer: User
+) -> None:
+    today = timezone.localdate()
+    late = make_warning(due=today - dt.timedelta(days=2), number="610902001001000001")
+    soon = make_warning(due=today + dt.timedelta(days=3), number="610902001001000002")
+    make_warning(due=today + dt.timedelta(days=1), number="610902001002000003", village="610902001002")
+
+    page = client(town_officer).get("/warnings/").content.decode()
+
+    assert page.index(f'data-warning="{late.pk}"') < page.index(f'data-warning="{soon.pk}"')
+    assert re.search(rf'data-warning="{late.pk}"\s+data-overdue="1"\s+class="table-danger"', page)
+    assert re.search(rf'data-warning="{soon.pk}"\s+data-overdue="0"\s+class=""', page)
+    assert "已逾期 1" in page
+    overdue = client(town_officer).get("/warnings/?show=overdue").content.decode()
+    assert f'data-warning="{late.pk}"' in overdue
+    assert f'data-warning="{soon.pk}"' not in overdue
+
+
+def test_a_warning_shows_its_facts_and_the_village_answers_it(
+    regions: dict[str, Region], village_cadre: User
+) -> None:
+    warning = make_warning(due=timezone.localdate() + dt.timedelta(days=3), number="610902001001000009")
+    c = client(village_cadre)
+
+    page = c.get(f"/warnings/{warning.pk}/").content.decode()
+    assert "8600.50" in page
+    assert "个人自付 &gt; 6000.00" in page
+    assert "medical.oop_per_stay_monitored" in page
+    assert "第7行" in page
+
+    refused = c.post(f"/warnings/{warning.pk}/answer/", {"status": "excluded", "reason": ""})
+    assert refused.status_code == 200
+    assert "排除或退回时须写明核查说明" in refused.content.decode()
+    warning.refresh_from_db()
+    assert warning.status == WarningStatus.NEW
+
+    done = c.post(
+        f"/warnings/{warning.pk}/answer/", {"status": "returned", "reason": "身份证号对应的是邻村同名人员"}
+    )
+    assert done.status_code == 302
+    warning.refresh_from_db()
+    assert (warning.status, warning.answered_by) == (WarningStatus.RETURNED, village_cadre)
+    answered = c.get(f"/warnings/{warning.pk}/").content.decode()
+    assert 'data-status="returned"' in answered
+    assert 'name="status"' not in answered
+
+
+def test_a_department_sees_only_the_outcomes_of_its_own_data(
+    regions: dict[str, Region], department_user: User
+) -> None:
+    warning = make_warning(due=timezone.localdate(), number="610902001001000010")
+    civil = UserFactory(
+        username="civil", role=Role.DEPARTMENT, region=regions["610902000000"], sector=Sector.CIVIL_AFFAIRS
+    )
+
+    assert (
+        f'data-warning="{warning.pk}"' in client(department_user).get("/warnings/?show=all").content.decode()
+    )
+    assert f'data-warning="{warning.pk}"' not in client(civil).get("/warnings/?show=all").content.decode()
+    assert client(civil).get(f"/warnings/{warning.pk}/").status_code == 404

@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("bangfu.audit.urls")),
     path("policy/", include("bangfu.policy.urls")),
     path("households/", include("bangfu.registry.urls")),
+    path("datasets/", include("bangfu.datasets.urls")),
     path("warnings/", include("bangfu.monitoring.urls")),
     # The API root itself is no operation: answer it with the API's JSON 404 like any unknown API path.
     path("api/v1/", api_not_found),

@@ -64,6 +64,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # Warnings from the screening: a village's to check, overdue ones for the town and county, a
     # department's outcomes of its own data.
     NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
+    # Departments upload their data; the city and counties collect it (bangfu.datasets.views.READERS).
+    NavItem(
+        _("部门数据"),
+        "datasets:dataset-list",
+        frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.DEPARTMENT, Role.INSPECTION_GROUP}),
+    ),
     NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES),
     NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES),
     # 三员: one area each.

@@ -177,6 +177,16 @@ def store_upload(
     )
 
 
+def write_upload(upload: Any, directory: Path) -> Path:
+    """An uploaded file (Django's ``UploadedFile``) written to a file of our own in ``directory`` (small
+    uploads live only in memory), for the importers to read."""
+    path = directory / f"upload{Path(upload.name or '').suffix.lower()}"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
 def start_import(
     *, by: User, path: Path, file_name: str, dry_run: bool, year: int | None = None
 ) -> ImportRun:

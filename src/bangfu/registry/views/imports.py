@@ -64,15 +64,6 @@ def _run_for(user: User, pk: int) -> ImportRun:
     return run
 
 
-def _store_upload(upload: Any, directory: Path) -> Path:
-    """The upload written to a file of our own (small uploads live only in memory)."""
-    path = directory / f"upload{PurePath(upload.name).suffix.lower()}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return path
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request: HttpRequest) -> HttpResponse:
@@ -85,7 +76,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             # start_import keeps its own copy under MEDIA_ROOT/imports; the temporary one goes away here.
             run = importing.start_import(
                 by=user,
-                path=_store_upload(upload, Path(directory)),
+                path=importing.write_upload(upload, Path(directory)),
                 file_name=PurePath(upload.name).name,
                 dry_run=form.cleaned_data["dry_run"],
             )

@@ -1,0 +1,105 @@
+"""Department data pages under /datasets/ (名称空间 ``datasets``): the versions of the user's scope (a
+department: its own sector's) with the upload form, and one version with the rows that did not match the
+registry cleanly, for the department to check. Rows through ``visible_to``; the import through
+``importing``. ID numbers are shown masked."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bangfu.accounts.models import Role, User
+from bangfu.accounts.permissions import current_user
+from bangfu.core.masking import mask_id_number
+from bangfu.datasets import access
+from bangfu.datasets.forms import DatasetUploadForm
+from bangfu.datasets.importing import import_dataset
+from bangfu.datasets.models import DatasetRecord, DatasetVersion, MatchStatus
+from bangfu.regions.scoping import get_for_user
+from bangfu.registry.importing import location_text, write_upload
+from bangfu.registry.models import ImportStatus
+
+READERS = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.DEPARTMENT, Role.INSPECTION_GROUP})
+VERSIONS_PER_PAGE = 50
+ROWS_SHOWN = 200
+
+
+def _reader(request: HttpRequest) -> User:
+    user = current_user(request, required=True)
+    if user.role not in READERS:
+        raise PermissionDenied(_("您的角色不能查看部门数据。"))
+    return user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    user = _reader(request)
+    kinds = access.importable_kinds(user)
+    form = DatasetUploadForm(request.POST or None, request.FILES or None, kinds=kinds) if kinds else None
+    problems: list[dict[str, str]] = []
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(_("您没有上传部门数据的权限。"))
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            with tempfile.TemporaryDirectory(prefix="bangfu-upload-") as directory:
+                run = import_dataset(
+                    by=user,
+                    kind=form.cleaned_data["kind"],
+                    path=write_upload(upload, Path(directory)),
+                    file_name=PurePath(upload.name).name,
+                    period_start=form.cleaned_data["period_start"],
+                    period_end=form.cleaned_data["period_end"],
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            if run.status == ImportStatus.SUCCEEDED:
+                messages.success(request, _("已导入“%(name)s”。") % {"name": run.file_name})
+                return redirect("datasets:dataset-detail", pk=run.dataset_version.pk)
+            if run.status == ImportStatus.CHECKED:
+                messages.success(request, _("“%(name)s”校验通过，未写入数据。") % {"name": run.file_name})
+            else:
+                form.add_error(None, _("文件未通过校验，未写入任何数据：请按下列问题修改后重新上传。"))
+                problems = [
+                    {"where": location_text(p), "level": p["level"], "message": p["message"]}
+                    for p in run.problems
+                ]
+    versions = list(
+        DatasetVersion.objects.visible_to(user)
+        .select_related("uploaded_by")
+        .order_by("-id")[:VERSIONS_PER_PAGE]
+    )
+    context = {"form": form, "versions": versions, "problems": problems}
+    return render(request, "datasets/dataset_list.html", context)
+
+
+@login_required
+@require_GET
+def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    version = get_for_user(DatasetVersion.objects.select_related("uploaded_by", "run"), user, pk=pk)
+    unclean = (
+        DatasetRecord.objects.filter(version=version)
+        .exclude(match=MatchStatus.MATCHED)
+        .order_by("row")
+        .only("row", "name", "id_number", "match")[:ROWS_SHOWN]
+    )
+    rows = [
+        {
+            "row": r.row,
+            "name": r.name,
+            "id_number": mask_id_number(r.id_number),
+            "match": r.get_match_display(),
+        }
+        for r in unclean
+    ]
+    context = {"version": version, "rows": rows, "limit": ROWS_SHOWN}
+    return render(request, "datasets/dataset_detail.html", context)

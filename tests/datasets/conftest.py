@@ -1,0 +1,3 @@
+from tests.datasets.helpers import people
+
+__all__ = ["people"]

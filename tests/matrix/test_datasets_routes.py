@@ -1,0 +1,54 @@
+"""Department data pages: the city, the counties, the departments and the inspection groups read the
+versions of their scope (a department: its own sector's); towns, villages and 三员 get 403; another county
+gets 404 on a version of 汉滨区."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import pytest
+
+from bangfu.accounts.models import Sector
+from bangfu.datasets.models import DatasetVersion
+from tests.factories import ImportRunFactory, UserFactory
+from tests.permissions import PermissionMatrix, Route
+
+pytestmark = pytest.mark.django_db
+
+READERS = frozenset({"city_hq", "county_clerk", "other_county_clerk", "department_user", "inspector"})
+OVER_COUNTY = frozenset({"city_hq", "county_clerk", "department_user", "inspector"})
+MARKER = "2026-02-28"
+
+
+def version_ids() -> Mapping[str, object]:
+    version = DatasetVersion.objects.first()
+    if version is None:
+        uploader = UserFactory(
+            username="medical_uploader", role="department", sector=Sector.MEDICAL_INSURANCE
+        )
+        version = DatasetVersion.objects.create(
+            kind="medical",
+            sector=Sector.MEDICAL_INSURANCE,
+            region_code="610902000000",
+            number=1,
+            period_start=dt.date(2026, 2, 1),
+            period_end=dt.date(2026, 2, 28),
+            run=ImportRunFactory(kind="datasets.medical", created_by=uploader),
+            uploaded_by=uploader,
+        )
+    return {"pk": version.pk}
+
+
+class TestDatasetRoutes(PermissionMatrix):
+    routes = [  # noqa: RUF012 — the matrix reads this class attribute
+        Route("/datasets/", allowed=READERS, setup=version_ids, marker=MARKER, shown_to=OVER_COUNTY),
+        Route(
+            "/datasets/{pk}/",
+            allowed=OVER_COUNTY,
+            outside=frozenset({"other_county_clerk"}),
+            setup=version_ids,
+            marker=MARKER,
+            shown_to=OVER_COUNTY,
+        ),
+    ]

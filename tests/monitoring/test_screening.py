@@ -209,8 +209,8 @@ def test_a_rule_reads_the_registry_person_and_programmes(
 
 
 def test_income_rule_reads_each_households_latest_statement(policies: None, city: dict[str, Member]) -> None:
-    # 7,000 x 1.5 = 10,500 per person: the ordinary household of 3 with 27,400 net is under it.
-    IncomeStatementFactory(household=city["modest"].household)
+    # 7,000 x 1.1 = 7,700 per person: the ordinary household of 3 with 22,400 net is under it.
+    IncomeStatementFactory(household=city["modest"].household, wages=Decimal("19000"))
     IncomeStatementFactory(
         household=city["exited"].household, household_size=1, wages=Decimal("30000"), business=Decimal("0")
     )
@@ -226,8 +226,8 @@ def test_income_rule_reads_each_households_latest_statement(policies: None, city
 
     assert warned() == {("INC-01", city["modest"].household_id)}
     facts = ScreeningWarning.objects.get().facts
-    assert facts["values"] == {"人均纯收入": "9133.33"}
-    assert facts["tests"][0]["threshold"] == "10500.00"
+    assert facts["values"] == {"人均纯收入": "7466.67"}
+    assert facts["tests"][0]["threshold"] == "7700.00"
     assert results[0].flagged == 1
 
 
@@ -387,7 +387,7 @@ def test_the_nightly_job_runs_every_rule_and_warns_each_episode_once(
 ) -> None:
     from bangfu.monitoring import jobs
 
-    IncomeStatementFactory(household=city["modest"].household)
+    IncomeStatementFactory(household=city["modest"].household, wages=Decimal("19000"))
 
     assert jobs.screen_nightly.enqueue().return_value == 1
     assert jobs.screen_nightly.enqueue().return_value == 0

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,13 @@ from bangfu.audit import events
 from bangfu.datasets.layouts import columns as dataset_columns
 from bangfu.datasets.models import DatasetKind, DatasetRecord
 from bangfu.monitoring import rules
-from bangfu.monitoring.models import INCOME_SOURCE, ScreeningRule, ScreeningRun, ScreeningWarning
+from bangfu.monitoring.models import (
+    INCOME_SOURCE,
+    ScreeningRule,
+    ScreeningRun,
+    ScreeningWarning,
+    WarningStatus,
+)
 from bangfu.policy import deadlines, resolution
 from bangfu.policy.exceptions import PolicyNotSet
 from bangfu.regions.codes import Level, full_code, prefix_bounds
@@ -213,31 +220,36 @@ def _tests(condition: Sequence[Any], resolve: rules.Resolve, labels: dict[str, s
     return out
 
 
-def _facts(
-    rule: ScreeningRule, row: dict[str, Any], tests: list[dict[str, str]], labels: dict[str, str]
-) -> dict[str, Any]:
-    compared = rules.fields_of(rule.condition)
-    values = {labels.get(name, name): _text(row.get(name)) for name in compared}
-    if rule.source == INCOME_SOURCE:
-        return {
-            "source": rule.source,
-            "source_label": str(_("农户收支情况")),
-            "period": [_text(row["period_start"]), _text(row["period_end"])],
-            "values": values,
-            "tests": tests,
-        }
-    for name in ("event_date", "start_date"):
-        if row.get(name) and labels.get(name) and labels[name] not in values:
-            values[labels[name]] = _text(row[name])
-    return {
-        "source": rule.source,
-        "source_label": str(DatasetKind(rule.source).label),
-        "version": row["version__number"],
-        "period": [_text(row["version__period_start"]), _text(row["version__period_end"])],
-        "row": row["row"],
-        "values": values,
-        "tests": tests,
-    }
+class _FactWriter:
+    """A rule's facts as the JSON text a warning stores: the parts shared by every row (the source, the
+    comparisons with this county's thresholds) are made once; per row only its values."""
+
+    def __init__(self, rule: ScreeningRule, labels: dict[str, str]) -> None:
+        self.rule = rule
+        self.labels = labels
+        self.compared = rules.fields_of(rule.condition)
+        self.income = rule.source == INCOME_SOURCE
+        self.source_label = str(_("农户收支情况")) if self.income else str(DatasetKind(rule.source).label)
+        self.tests: dict[str, list[dict[str, str]]] = {}
+
+    def json(self, row: dict[str, Any], resolve: rules.Resolve, county: str) -> str:
+        if county not in self.tests:
+            self.tests[county] = _tests(self.rule.condition, resolve, self.labels)
+        labels = self.labels
+        values = {labels.get(name, name): _text(row.get(name)) for name in self.compared}
+        facts: dict[str, Any] = {"source": self.rule.source, "source_label": self.source_label}
+        if self.income:
+            facts["period"] = [_text(row["period_start"]), _text(row["period_end"])]
+        else:
+            for name in ("event_date", "start_date"):
+                if row.get(name) and labels.get(name) and labels[name] not in values:
+                    values[labels[name]] = _text(row[name])
+            facts["version"] = row["version__number"]
+            facts["period"] = [_text(row["version__period_start"]), _text(row["version__period_end"])]
+            facts["row"] = row["row"]
+        facts["values"] = values
+        facts["tests"] = self.tests[county]
+        return json.dumps(facts, ensure_ascii=False)
 
 
 # --- the run ------------------------------------------------------------------------------------------------
@@ -282,8 +294,8 @@ def screen(
     """Run every rule in force on ``on`` (or those of ``codes``; a dry run also previews disabled ones) over
     the counties under ``region_prefix`` (default: all). Returns the run and what each rule found.
 
-    Raises ``ScreeningError`` when a policy value a rule or the feedback deadline needs is not set. Side
-    effects (not in a dry run): new warnings (one transaction), the run, one audit event.
+    Raises ``ScreeningError`` when the feedback deadline is not set for a county. Side effects (not in a
+    dry run): new warnings (one transaction), the run, one audit event.
     """
     started = timezone.now()
     chosen = rules_in_force(on=on, codes=codes, include_disabled=dry_run and bool(codes))
@@ -291,25 +303,18 @@ def screen(
     policies = _Policies(on)
     due = _due_dates(county_codes, on) if county_codes else {}
     results: list[RuleResult] = []
-    pending: list[ScreeningWarning] = []
+    pending: list[tuple[Any, ...]] = []
     for rule in chosen:
-        result, warnings = _run_rule(
-            rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due
-        )
+        result, rows = _run_rule(rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due)
         results.append(result)
-        pending.extend(warnings)
+        pending.extend(rows)
     run = ScreeningRun(
         as_of=on, region_prefix=region_prefix, dry_run=dry_run, started_at=started, created_by=by
     )
     with transaction.atomic():
-        new = _new_episodes(pending)
-        for result in results:
-            result.new = sum(1 for w in pending if w.rule_code == result.code and _key(w) in new)
         if not dry_run:
-            ScreeningWarning.objects.bulk_create(
-                [w for w in pending if _key(w) in new], batch_size=BATCH, ignore_conflicts=True
-            )
-        run.created_warnings = len(new)
+            _insert(pending)
+        run.created_warnings = len(pending)
         run.counts = {
             "rules": {
                 r.code: {
@@ -334,23 +339,39 @@ def screen(
     return run, results
 
 
-def _key(warning: ScreeningWarning) -> tuple[str, int, str]:
-    return (warning.rule_code, warning.household_id, warning.episode)
+WARNING_COLUMNS: Final = (
+    "household_id",
+    "region_code",
+    "rule_id",
+    "rule_code",
+    "risk_type",
+    "sector",
+    "episode",
+    "facts",
+    "screened_on",
+    "due_on",
+    "status",
+    "answer_reason",
+    "created_at",
+)
 
 
-def _new_episodes(pending: Sequence[ScreeningWarning]) -> set[tuple[str, int, str]]:
-    """The keys of ``pending`` not warned before (one query per batch of households)."""
-    keys = {_key(w) for w in pending}
-    households = sorted({w.household_id for w in pending})
-    existing: set[tuple[str, int, str]] = set()
-    for start in range(0, len(households), BATCH):
-        chunk = households[start : start + BATCH]
-        existing.update(
-            ScreeningWarning.objects.filter(household_id__in=chunk).values_list(
-                "rule_code", "household_id", "episode"
-            )
-        )
-    return keys - existing
+def _insert(rows: Sequence[tuple[Any, ...]]) -> None:
+    """The new warnings in batches of one INSERT each; an episode warned meanwhile by a concurrent run is
+    skipped by the unique constraint (ON CONFLICT DO NOTHING, on both databases)."""
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(ScreeningWarning._meta.db_table)
+    columns = ", ".join(ops.quote_name(name) for name in WARNING_COLUMNS)
+    marks = ["%s"] * len(WARNING_COLUMNS)
+    if connection.vendor == "postgresql":
+        marks[WARNING_COLUMNS.index("facts")] = "CAST(%s AS jsonb)"
+    # Identifiers come from the model's metadata; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(marks)}) ON CONFLICT DO NOTHING"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def _run_rule(
@@ -361,10 +382,11 @@ def _run_rule(
     policies: _Policies,
     on: dt.date,
     due: dict[str, dt.date],
-) -> tuple[RuleResult, list[ScreeningWarning]]:
+) -> tuple[RuleResult, list[tuple[Any, ...]]]:
+    """What the rule finds, and the rows of its new warnings (``WARNING_COLUMNS``): one query for the facts,
+    one for the episodes already warned; facts are spelled out only for the new ones."""
     result = RuleResult(code=rule.code, name=rule.name)
     keys = rules.policy_keys(rule.condition)
-    household = "household"
     # Counties with the same policy values share one branch of the query.
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     resolved: dict[str, dict[str, Any]] = {}
@@ -379,51 +401,60 @@ def _run_rule(
     if not groups:
         return result, []
     condition = Q(pk__in=[])
-    resolvers: dict[str, rules.Resolve] = {}
     for members in groups.values():
-        resolve = resolved[members[0]].__getitem__
         where = Q(pk__in=[])
         for county in members:
             where |= _range(county)
-            resolvers[county] = resolve
         condition |= where & rules.compile_condition(
-            rule.condition, source=rule.source, on=on, resolve=resolve, household=household
+            rule.condition, source=rule.source, on=on, resolve=resolved[members[0]].__getitem__
         )
-    compared = rules.fields_of(rule.condition)
+    columns = _columns(rule.source, rules.fields_of(rule.condition))
     rows = (
         _source_rows(rule.source, on=on, window_days=rule.window_days)
         .filter(_rule_scope(rule, all_rules))
         .filter(condition)
-        .values(*_columns(rule.source, compared))
-        .order_by("id")
+        .values(*columns)
     )
-    labels = _labels(rule.source)
-    warnings: list[ScreeningWarning] = []
+    existing = set(
+        ScreeningWarning.objects.filter(rule_code=rule.code).values_list("household_id", "episode")
+    )
+    facts = _FactWriter(rule, _labels(rule.source))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    adapt_date = connection.ops.adapt_datefield_value
+    screened_on = adapt_date(on)
+    due_on = {county: adapt_date(day) for county, day in due.items()}
     households: set[int] = set()
-    tests_cache: dict[str, list[dict[str, str]]] = {}
+    seen: set[tuple[int, str]] = set()
+    new: list[tuple[Any, ...]] = []
     for row in rows:
+        household = row["household_id"]
+        households.add(household)
+        key = (household, _episode(rule.source, row))
+        # One warning per household and episode, however many rows (two uploads of one stay) carry it.
+        if key in seen:
+            continue
+        seen.add(key)
         county = row["region_code"][:6]
-        if county not in tests_cache:
-            tests_cache[county] = _tests(rule.condition, resolvers[county], labels)
-        households.add(row["household_id"])
-        warnings.append(
-            ScreeningWarning(
-                household_id=row["household_id"],
-                region_code=row["region_code"],
-                rule=rule,
-                rule_code=rule.code,
-                risk_type=rule.risk_type,
-                sector=row.get("version__sector", ""),
-                episode=_episode(rule.source, row),
-                facts=_facts(rule, row, tests_cache[county], labels),
-                screened_on=on,
-                due_on=due[county],
+        result.by_county[county] += 1
+        if key in existing:
+            continue
+        new.append(
+            (
+                household,
+                row["region_code"],
+                rule.pk,
+                rule.code,
+                rule.risk_type,
+                row.get("version__sector", ""),
+                key[1],
+                facts.json(row, resolved[county].__getitem__, county),
+                screened_on,
+                due_on[county],
+                WarningStatus.NEW.value,
+                "",
+                now,
             )
         )
     result.flagged = len(households)
-    # One warning per household and episode, however many rows (two uploads of one stay) carry it.
-    unique: dict[tuple[str, int, str], ScreeningWarning] = {}
-    for warning in warnings:
-        unique.setdefault(_key(warning), warning)
-    result.by_county.update(w.region_code[:6] for w in unique.values())
-    return result, list(unique.values())
+    result.new = len(new)
+    return result, new

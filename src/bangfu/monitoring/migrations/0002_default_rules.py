@@ -108,12 +108,12 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "code": "INC-01",
-        "name": "家庭人均纯收入低于监测范围的1.5倍",
+        "name": "家庭人均纯收入低于监测范围的1.1倍",
         "source": "income",
         "risk_type": "其他",
         "window_days": 400,
         "condition": [
-            {"field": "net_income_per_capita", "op": "lt", "value": {"policy": "monitoring_line", "times": "1.5"}}
+            {"field": "net_income_per_capita", "op": "lt", "value": {"policy": "monitoring_line", "times": "1.1"}}
         ],
     },
 ]

@@ -14,6 +14,7 @@ import pytest
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.utils import timezone
 
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.audit.models import AuditEvent
@@ -60,7 +61,14 @@ def policies(regions: dict[str, Region]) -> None:
 
 
 def upload(
-    user: User, tmp_path: Path, kind: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
+    user: User,
+    tmp_path: Path,
+    kind: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    period: tuple[dt.date, dt.date] = FEBRUARY,
+    on: dt.date = ON,
 ) -> None:
     path = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
@@ -75,9 +83,9 @@ def upload(
         kind=kind,
         path=path,
         file_name=path.name,
-        period_start=FEBRUARY[0],
-        period_end=FEBRUARY[1],
-        on=ON,
+        period_start=period[0],
+        period_end=period[1],
+        on=on,
     )
     assert run.status == ImportStatus.SUCCEEDED, run.problems
 
@@ -393,3 +401,37 @@ def test_the_nightly_job_runs_every_rule_and_warns_each_episode_once(
     assert jobs.screen_nightly.enqueue().return_value == 0
     assert warned() == {("INC-01", city["modest"].household_id)}
     assert ScreeningRun.objects.count() == 2
+
+
+def test_a_new_upload_is_screened_incrementally_once_stored(
+    tmp_path: Path,
+    policies: None,
+    city: dict[str, Member],
+    department_user: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # The background screening runs as of today: last month's stays.
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    period = (last_month_end.replace(day=1), last_month_end)
+    rows = [[*row[:2], last_month_end.isoformat(), row[3]] for row in medical_rows(city)]
+    IncomeStatementFactory(household=city["modest"].household, wages=Decimal("19000"))
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(department_user, tmp_path, "medical", MEDICAL, rows, period=period, on=today)
+
+    # Only the rules over medical data ran, over the new upload's rows: the income rule waits for its run.
+    assert {code for code, _h in warned()} == {"MED-01", "MED-02"}
+    run = ScreeningRun.objects.get()
+    assert set(run.counts["rules"]) == {"MED-01", "MED-02"}
+    # A dry run of the check stores no version and screens nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        import_dataset(
+            by=department_user,
+            kind="medical",
+            path=next(tmp_path.glob("*.xlsx")),
+            file_name="again.xlsx",
+            period_start=period[0],
+            period_end=period[1],
+            dry_run=True,
+        )
+    assert ScreeningRun.objects.count() == 1

@@ -24,18 +24,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
 from bangfu.core import cellvalues, crypto, idnumbers, spreadsheets
-from bangfu.datasets import access, layouts
+from bangfu.datasets import access, layouts, signals
 from bangfu.datasets.models import SECTORS, DatasetKind, DatasetRecord, DatasetVersion, MatchStatus
 from bangfu.registry.importing import audit_run, store_upload, stored_path
-from bangfu.registry.models import ImportRun, ImportStatus, Member
+from bangfu.registry.models import ImportRun, ImportStatus
 
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
@@ -109,7 +108,12 @@ def import_dataset(
         elif dry_run:
             run.status = ImportStatus.CHECKED
         else:
-            version = _store(run=run, kind=kind, by=by, period=(period_start, period_end), rows=rows)
+            version, created = _store(run=run, kind=kind, by=by, period=(period_start, period_end), rows=rows)
+            if created:
+                # The screening of the new rows (monitoring listens) starts once they are committed.
+                transaction.on_commit(
+                    lambda: signals.version_stored.send(sender=DatasetVersion, version_id=version.pk)
+                )
             run.status = ImportStatus.SUCCEEDED
             run.summary = {**run.summary, **_summary(version)}
         run.save(update_fields=fields)
@@ -243,8 +247,9 @@ def _dates(start: dt.date, end: dt.date) -> dict[str, str]:
 
 def _store(
     *, run: ImportRun, kind: str, by: User, period: tuple[dt.date, dt.date], rows: list[dict[str, Any]]
-) -> DatasetVersion:
-    """The version, its records and their matches; the same file for the same period stores nothing new."""
+) -> tuple[DatasetVersion, bool]:
+    """The version, its records and their matches, and whether it is new: the same file for the same period
+    stores nothing new (the version stored then is returned)."""
     region = run.region_code
     versions = DatasetVersion.objects.select_for_update().filter(kind=kind, region_code=region)
     same = (
@@ -253,7 +258,7 @@ def _store(
         .first()
     )
     if same is not None:
-        return same
+        return same, False
     latest = versions.order_by("-number").values_list("number", flat=True).first() or 0
     versions.filter(period_start=period[0], period_end=period[1]).update(is_current=False)
     # A city or county office uploads on behalf of the kind's sector (the first, when two share it).
@@ -300,31 +305,37 @@ def _store(
         update_fields=["matched_count", "name_differs_count", "former_member_count", "unmatched_count"]
     )
     events.created(actor=by, obj=version, after={"run": run.pk, **_summary(version)})
-    return version
+    return version, True
+
+
+# Matching: two UPDATE … FROM joins over the upload's rows (PostgreSQL, and SQLite since 3.33), each row
+# written once: first to the current member with the ID, then the rest to the latest member who left.
+_MATCH_CURRENT: Final = """
+UPDATE datasets_datasetrecord AS r
+SET member_id = m.id, household_id = m.household_id, region_code = m.region_code,
+    "match" = CASE WHEN r.name <> '' AND r.name <> m.name THEN %s ELSE %s END
+FROM registry_member AS m
+WHERE r.version_id = %s AND m.id_number_index = r.id_number_index AND m.left_on IS NULL
+"""
+_MATCH_FORMER: Final = """
+UPDATE datasets_datasetrecord AS r
+SET member_id = m.id, household_id = m.household_id, region_code = m.region_code, "match" = %s
+FROM registry_member AS m
+WHERE r.version_id = %s AND r.member_id IS NULL AND m.id_number_index = r.id_number_index
+  AND m.left_on IS NOT NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM registry_member AS later
+    WHERE later.id_number_index = m.id_number_index AND later.left_on IS NOT NULL
+      AND (later.left_on > m.left_on OR (later.left_on = m.left_on AND later.id > m.id))
+  )
+"""
 
 
 def _match(version: DatasetVersion) -> None:
-    """Three set-based UPDATEs over the version's rows (no loop over rows): the member (the current one with
-    the ID, else the latest who left), then its household and village, then the match status."""
-    records = DatasetRecord.objects.filter(version=version)
-    people = Member.objects.filter(id_number_index=OuterRef("id_number_index"))
-    current = people.filter(left_on__isnull=True).values("id")[:1]
-    former = people.order_by(F("left_on").desc(nulls_last=True), "-id").values("id")[:1]
-    records.update(member_id=Coalesce(Subquery(current), Subquery(former)))
-    member = Member.objects.filter(pk=OuterRef("member_id"))
-    records.filter(member_id__isnull=False).update(
-        household_id=Subquery(member.values("household_id")[:1]),
-        region_code=Subquery(member.values("region_code")[:1]),
-    )
-    records.update(
-        match=Case(
-            When(member_id__isnull=True, then=Value(MatchStatus.UNMATCHED)),
-            When(Exists(member.filter(left_on__isnull=False)), then=Value(MatchStatus.FORMER_MEMBER)),
-            When(
-                ~Q(name="") & ~Q(name=Subquery(member.values("name")[:1])),
-                then=Value(MatchStatus.NAME_DIFFERS),
-            ),
-            default=Value(MatchStatus.MATCHED),
-            output_field=CharField(),
+    """Link the version's rows to the registry, set-based (see ``_MATCH_CURRENT``/``_MATCH_FORMER``); a row
+    whose name differs from the member's is matched but marked; the others stay unmatched."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MATCH_CURRENT, [MatchStatus.NAME_DIFFERS.value, MatchStatus.MATCHED.value, version.pk]
         )
-    )
+        cursor.execute(_MATCH_FORMER, [MatchStatus.FORMER_MEMBER.value, version.pk])

@@ -22,3 +22,15 @@ def screen_nightly() -> int:
         logger.exception("nightly screening could not run")
         return 0
     return run.created_warnings
+
+
+@task()
+def screen_versions(version_ids: list[int]) -> int:
+    """Screen just-stored department uploads (incremental: their kinds' rules over their rows only);
+    enqueued by the dataset import when it commits. Returns the number of new warnings."""
+    try:
+        run, _results = screen(on=timezone.localdate(), versions=version_ids)
+    except ScreeningError:
+        logger.exception("screening of dataset versions %s could not run", version_ids)
+        return 0
+    return run.created_warnings

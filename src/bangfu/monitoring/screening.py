@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from bangfu.audit import events
 from bangfu.datasets.layouts import columns as dataset_columns
-from bangfu.datasets.models import DatasetKind, DatasetRecord
+from bangfu.datasets.models import DatasetKind, DatasetRecord, DatasetVersion
 from bangfu.monitoring import rules
 from bangfu.monitoring.models import (
     INCOME_SOURCE,
@@ -289,23 +289,32 @@ def screen(
     by: User | None = None,
     region_prefix: str = "",
     codes: Sequence[str] | None = None,
+    versions: Sequence[int] | None = None,
     dry_run: bool = False,
 ) -> tuple[ScreeningRun, list[RuleResult]]:
     """Run every rule in force on ``on`` (or those of ``codes``; a dry run also previews disabled ones) over
     the counties under ``region_prefix`` (default: all). Returns the run and what each rule found.
+
+    With ``versions`` (department uploads just stored) the run is incremental: only the rules that read
+    those kinds of data run, over those uploads' rows only — what is already warned stays as it is.
 
     Raises ``ScreeningError`` when the feedback deadline is not set for a county. Side effects (not in a
     dry run): new warnings (one transaction), the run, one audit event.
     """
     started = timezone.now()
     chosen = rules_in_force(on=on, codes=codes, include_disabled=dry_run and bool(codes))
+    if versions is not None:
+        kinds = set(DatasetVersion.objects.filter(pk__in=versions).values_list("kind", flat=True))
+        chosen = [rule for rule in chosen if rule.source in kinds]
     county_codes = counties(region_prefix)
     policies = _Policies(on)
     due = _due_dates(county_codes, on) if county_codes else {}
     results: list[RuleResult] = []
     pending: list[tuple[Any, ...]] = []
     for rule in chosen:
-        result, rows = _run_rule(rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due)
+        result, rows = _run_rule(
+            rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due, versions=versions
+        )
         results.append(result)
         pending.extend(rows)
     run = ScreeningRun(
@@ -357,18 +366,29 @@ WARNING_COLUMNS: Final = (
 
 
 def _insert(rows: Sequence[tuple[Any, ...]]) -> None:
-    """The new warnings in batches of one INSERT each; an episode warned meanwhile by a concurrent run is
-    skipped by the unique constraint (ON CONFLICT DO NOTHING, on both databases)."""
+    """The new warnings; an episode warned meanwhile by a concurrent run is skipped by the unique constraint
+    (ON CONFLICT DO NOTHING). PostgreSQL: COPY into a temporary table, then one INSERT … SELECT; SQLite: one
+    INSERT per batch."""
     if not rows:
         return
     ops = connection.ops
     table = ops.quote_name(ScreeningWarning._meta.db_table)
     columns = ", ".join(ops.quote_name(name) for name in WARNING_COLUMNS)
-    marks = ["%s"] * len(WARNING_COLUMNS)
+    # Identifiers come from the model's metadata; every value is a parameter or copied data.
     if connection.vendor == "postgresql":
-        marks[WARNING_COLUMNS.index("facts")] = "CAST(%s AS jsonb)"
-    # Identifiers come from the model's metadata; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(marks)}) ON CONFLICT DO NOTHING"  # noqa: S608
+        with connection.cursor() as cursor:
+            create = f"CREATE TEMPORARY TABLE new_warnings ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
+            cursor.execute(f"{create} WITH NO DATA")
+            with cursor.cursor.copy(f"COPY new_warnings ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM new_warnings ON CONFLICT DO NOTHING"  # noqa: S608
+            )
+            cursor.execute("DROP TABLE new_warnings")
+        return
+    marks = ", ".join(["%s"] * len(WARNING_COLUMNS))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             cursor.executemany(sql, rows[start : start + BATCH])
@@ -382,6 +402,7 @@ def _run_rule(
     policies: _Policies,
     on: dt.date,
     due: dict[str, dt.date],
+    versions: Sequence[int] | None = None,
 ) -> tuple[RuleResult, list[tuple[Any, ...]]]:
     """What the rule finds, and the rows of its new warnings (``WARNING_COLUMNS``): one query for the facts,
     one for the episodes already warned; facts are spelled out only for the new ones."""
@@ -409,12 +430,10 @@ def _run_rule(
             rule.condition, source=rule.source, on=on, resolve=resolved[members[0]].__getitem__
         )
     columns = _columns(rule.source, rules.fields_of(rule.condition))
-    rows = (
-        _source_rows(rule.source, on=on, window_days=rule.window_days)
-        .filter(_rule_scope(rule, all_rules))
-        .filter(condition)
-        .values(*columns)
-    )
+    source = _source_rows(rule.source, on=on, window_days=rule.window_days)
+    if versions is not None:
+        source = source.filter(version_id__in=versions)
+    rows = source.filter(_rule_scope(rule, all_rules)).filter(condition).values(*columns)
     existing = set(
         ScreeningWarning.objects.filter(rule_code=rule.code).values_list("household_id", "episode")
     )

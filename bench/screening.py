@@ -1,0 +1,554 @@
+"""Benchmark: the full screening (``bangfu screen``) on the demo city with ~2M department rows, against two
+raw baselines on the same data in the same run.
+
+Runs against the configured database (``BANGFU_VAR_DIR``'s SQLite, or ``DATABASE_URL``); loads the demo
+population first when there is none (``--households``), then, when the department tables are empty, adds
+``--records`` rows over six kinds (medical, assistance, housing, school, disability, employment), each row a
+current member of the registry, in one INSERT … SELECT per kind. (Their ``id_number`` column repeats the
+member's token as it is: nothing here decrypts it, and the blind index — what matching and screening use — is
+the member's own.) Matching is timed on the medical upload (its three set-based UPDATEs).
+
+Then, with the rules and policy values in force today:
+
+* ``screen``: every rule, warnings written (one transaction), then the same again (nothing new to write);
+* ``duckdb``: the same rules as one hand-written SQL query per rule over the same tables exported to Parquet
+  (the practical limit of a columnar engine on this machine);
+* ``pandas``: the same rules as a straightforward pandas script over the same Parquet files (what a county
+  analyst would write).
+
+The three must find the same (rule, household) pairs; the bench says so and prints seconds, peak memory and
+the ratios. Goal (issue 4): ≤ 10 s on PostgreSQL and ≤ 20 s on SQLite, within 10× of DuckDB, ≥ 10× faster
+than pandas.
+
+    pip install -r requirements/bench.lock
+    BANGFU_VAR_DIR=/tmp/bench-1m python bench/screening.py [--households 1000000] [--records 2000000]
+"""
+
+# The SQL here is assembled from this file's constants and dates only (no input reaches it).
+# ruff: noqa: S608
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+# kind, sector, share of the records, member selector (on m.id), and the SQL of its typed columns.
+# A uniform draw 0..999 per member, and a second one for amounts (multiplicative hashing of the id).
+U = "((CAST(m.id AS BIGINT) * 2654435761) % 1000)"
+V = "((CAST(m.id AS BIGINT) * 40503) % 10000)"
+# kind, sector, share of the records, member selector (on m.id), and the SQL of its typed columns: rates as
+# departments see them (most stays cost little, few houses are unsafe, few certificates are new …).
+KINDS: list[tuple[str, str, float, str, dict[str, str]]] = [
+    (
+        "medical",
+        "medical_insurance",
+        0.30,
+        "m.id % 11 IN (0, 1)",
+        {
+            "amount": f"CASE WHEN {U} < 900 THEN {V} * 0.3 WHEN {U} < 980 THEN 3000 + {V} * 0.6"
+            f" ELSE 9000 + {V} * 4.1 END",
+            "category": "''",
+            "grade": "''",
+        },
+    ),
+    (
+        "assistance",
+        "civil_affairs",
+        0.20,
+        "m.id % 8 = 3",
+        {
+            "amount": "NULL",
+            "category": f"CASE WHEN {U} < 150 THEN 'tekun' ELSE 'dibao' END",
+            "grade": "'2'",
+            "start_date": f"CASE WHEN {U} % 33 = 0 THEN '2026-10-12' ELSE '2024-05-01' END",
+            "event_date": "NULL",
+        },
+    ),
+    (
+        "housing",
+        "housing",
+        0.15,
+        "m.id % 11 = 5",
+        {
+            "amount": "NULL",
+            "category": "''",
+            "grade": f"CASE WHEN {U} < 5 THEN 'D' WHEN {U} < 20 THEN 'C' ELSE 'B' END",
+        },
+    ),
+    (
+        "school",
+        "education",
+        0.15,
+        "m.id % 11 = 7",
+        {
+            "amount": "NULL",
+            "category": f"CASE WHEN {U} < 3 THEN 'suspected_dropout' ELSE 'enrolled' END",
+            "grade": "''",
+        },
+    ),
+    (
+        "disability",
+        "disabled_persons",
+        0.10,
+        "m.id % 16 = 9",
+        {
+            "amount": "NULL",
+            "category": "'physical'",
+            "grade": f"CASE WHEN {U} < 150 THEN '1' WHEN {U} < 400 THEN '2' WHEN {U} < 700 THEN '3'"
+            " ELSE '4' END",
+            "event_date": f"CASE WHEN {V} < 500 THEN '2026-10-15' ELSE '2019-06-01' END",
+        },
+    ),
+    (
+        "employment",
+        "human_resources",
+        0.10,
+        "m.id % 16 = 13",
+        {
+            "amount": f"CASE WHEN {U} < 50 THEN 3 + {U} % 4 ELSE {U} % 3 END",
+            "category": "'contribution_gap'",
+            "grade": "''",
+        },
+    ),
+]
+PERIOD = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup(households: int) -> Any:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bangfu.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from bangfu.demo.services import build_demo, existing_population, load_population
+
+    call_command("migrate", interactive=False, verbosity=0)
+    build_demo()
+    if existing_population() is None:
+        print(f"loading {households:,} households …", flush=True)
+        started = time.perf_counter()
+        load_population(households=households, seed=6109, year=timezone.localdate().year)
+        print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def add_records(total: int) -> None:
+    """The department rows, one INSERT … SELECT per kind (set-based), then the medical upload matched."""
+    from django.db import connection, transaction
+
+    from bangfu.accounts.models import User
+    from bangfu.datasets.importing import _match
+    from bangfu.datasets.models import DatasetRecord, DatasetVersion
+    from bangfu.registry.models import ImportRun
+
+    if DatasetRecord.objects.exists():
+        return
+    uploader = User.objects.get(username="demo_city")
+    started = time.perf_counter()
+    medical = None
+    with transaction.atomic():
+        for kind, sector, share, where, columns in KINDS:
+            run = ImportRun.objects.create(
+                kind=f"datasets.{kind}",
+                region_code="610900000000",
+                file_name=f"{kind}.xlsx",
+                file_sha256=kind * 2,
+            )
+            version = DatasetVersion.objects.create(
+                kind=kind,
+                sector=sector,
+                region_code="610900000000",
+                number=1,
+                period_start=PERIOD[0],
+                period_end=PERIOD[1],
+                run=run,
+                uploaded_by=uploader,
+            )
+            event = as_date(
+                columns.get(
+                    "event_date",
+                    "CASE m.id % 3 WHEN 0 THEN '2026-10-05' WHEN 1 THEN '2026-10-15' ELSE '2026-10-25' END",
+                )
+            )
+            start = as_date(columns.get("start_date", "NULL"))
+            matched = kind != "medical"
+            link = "m.id, m.household_id, 'matched'" if matched else "NULL, NULL, 'unmatched'"
+            limit = int(total * share)
+            # Identifiers are fixed here; the values are parameters.
+            sql = (
+                "INSERT INTO datasets_datasetrecord (version_id, kind, sector, region_code, row, name,"
+                " id_number,"
+                " id_number_index, member_id, household_id, match, event_date, start_date, amount, category,"
+                " grade, text, note)"
+                f" SELECT %s, %s, %s, m.region_code, m.id, m.name, m.id_number, m.id_number_index, {link},"
+                f" {event}, {start}, {columns['amount']}, {columns['category']}, {columns['grade']}, '', ''"
+                f" FROM registry_member m WHERE m.left_on IS NULL AND {where} ORDER BY m.id LIMIT %s"
+            )
+            # A literal % (modulo) is written %% where parameters follow, on both databases.
+            sql = sql.replace("%", "%%").replace("%%s", "%s")
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [version.pk, kind, sector, limit])
+            version.row_count = DatasetRecord.objects.filter(version=version).count()
+            version.save(update_fields=["row_count"])
+            if kind == "medical":
+                medical = version
+    print(
+        f"department rows: {DatasetRecord.objects.count():,} in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    assert medical is not None  # noqa: S101 - a bench
+    started = time.perf_counter()
+    with transaction.atomic():
+        _match(medical)
+    print(
+        f"matching {medical.row_count:,} medical rows (3 UPDATEs): {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def as_date(expression: str) -> str:
+    """A text date expression as a date column value: PostgreSQL needs the cast, SQLite stores the text."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and expression != "NULL":
+        return f"CAST({expression} AS date)"
+    return expression
+
+
+def rematch() -> None:
+    """Unlink the medical upload's rows and time matching them again (its two UPDATE … FROM)."""
+    from django.db import transaction
+
+    from bangfu.datasets.importing import _match
+    from bangfu.datasets.models import DatasetRecord, DatasetVersion
+
+    medical = DatasetVersion.objects.get(kind="medical")
+    DatasetRecord.objects.filter(version=medical).update(member=None, household=None, match="unmatched")
+    started = time.perf_counter()
+    with transaction.atomic():
+        _match(medical)
+    print(f"matching {medical.row_count:,} medical rows: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def export_parquet(directory: Path) -> dict[str, Path]:
+    """The tables the rules read, as Parquet files (fetched in chunks; the database's own column types)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from django.db import connection
+
+    queries = {
+        "households": "SELECT id, region_code, status, is_exited_poor FROM registry_household",
+        "members": "SELECT id, household_id, birth_date, labour_capacity FROM registry_member",
+        "programmes": "SELECT household_id, kind, start_date, end_date FROM registry_programmeenrolment",
+        "statements": (
+            "SELECT household_id, region_code, period_end, net_income_per_capita"
+            " FROM registry_incomestatement"
+        ),
+        "records": (
+            "SELECT r.household_id, r.member_id, r.kind, r.id_number_index, r.event_date, r.start_date,"
+            " r.amount,"
+            " r.category, r.grade FROM datasets_datasetrecord r JOIN datasets_datasetversion v"
+            " ON v.id = r.version_id WHERE v.is_current AND r.household_id IS NOT NULL"
+        ),
+    }
+    i64, text, day, number = pa.int64(), pa.string(), pa.date32(), pa.float64()
+    types = {
+        "id": i64,
+        "household_id": i64,
+        "member_id": i64,
+        "region_code": text,
+        "status": text,
+        "is_exited_poor": pa.bool_(),
+        "birth_date": day,
+        "labour_capacity": text,
+        "kind": text,
+        "start_date": day,
+        "end_date": day,
+        "period_end": day,
+        "net_income_per_capita": number,
+        "id_number_index": text,
+        "event_date": day,
+        "amount": number,
+        "category": text,
+        "grade": text,
+    }
+    paths: dict[str, Path] = {}
+    for name, sql in queries.items():
+        path = directory / f"{name}.parquet"
+        writer = None
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql)
+            columns = [c[0] for c in cursor.description]
+            while rows := cursor.fetchmany(200_000):
+                data = {column: [row[i] for row in rows] for i, column in enumerate(columns)}
+                if "is_exited_poor" in data:
+                    data["is_exited_poor"] = [bool(v) for v in data["is_exited_poor"]]
+                for column in ("amount", "net_income_per_capita"):
+                    if column in data:
+                        data[column] = [float(v) if v is not None else None for v in data[column]]
+                for column in ("birth_date", "event_date", "start_date", "end_date", "period_end"):
+                    if column in data:
+                        data[column] = [
+                            dt.date.fromisoformat(v) if isinstance(v, str) else v for v in data[column]
+                        ]
+                schema = pa.schema([(column, types[column]) for column in columns])
+                table = pa.table(data, schema=schema)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, schema)
+                writer.write_table(table)
+        if writer is not None:
+            writer.close()
+        paths[name] = path
+    return paths
+
+
+def thresholds(on: dt.date) -> dict[str, Any]:
+    from bangfu.policy import resolution
+
+    values = resolution.values_for(
+        [
+            "medical.oop_per_stay_monitored",
+            "medical.oop_per_stay_other",
+            "housing.unsafe_grades",
+            "employment.no_contribution_months",
+            "monitoring_line",
+        ],
+        region="610902000000",
+        on=on,
+    )
+    return values
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def duckdb_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tuple[str, int]]:
+    import duckdb
+
+    con = duckdb.connect()
+    for name, path in paths.items():
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    d = f"DATE '{on.isoformat()}'"
+    priority = (
+        "(h.is_exited_poor OR EXISTS (SELECT 1 FROM programmes p WHERE p.household_id = h.id AND p.kind IN"
+        f" ('dibao', 'extreme_poverty_support', 'dibao_edge') AND p.start_date <= {d}"
+        f" AND (p.end_date IS NULL OR p.end_date >= {d})))"
+    )
+
+    def window(days: int) -> str:
+        return (
+            f"((r.event_date > {d} - INTERVAL {days} DAY AND r.event_date <= {d}) OR"
+            " (r.event_date IS NULL AND"
+            f" r.start_date > {d} - INTERVAL {days} DAY AND r.start_date <= {d}))"
+        )
+
+    base = "FROM records r JOIN households h ON h.id = r.household_id WHERE h.status = 'active' AND "
+    with_members = base.replace("WHERE", "JOIN members m ON m.id = r.member_id WHERE")
+    grades = ", ".join(f"'{g}'" for g in t["housing.unsafe_grades"])
+    sixteen, six = years_before(on, 16), years_before(on, 6)
+    queries = {
+        "MED-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'medical' AND {window(90)} AND {priority}"
+        f" AND r.amount > {t['medical.oop_per_stay_monitored']}",
+        "MED-02": f"SELECT DISTINCT r.household_id {base} r.kind = 'medical' AND {window(90)}"
+        f" AND NOT {priority}"
+        f" AND r.amount > {t['medical.oop_per_stay_other']}",
+        "HOU-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'housing' AND {window(365)} AND {priority}"
+        f" AND r.grade IN ({grades})",
+        "EDU-01": f"SELECT DISTINCT r.household_id {with_members} r.kind = 'school' AND {window(180)}"
+        " AND r.category IN ('suspected_dropout', 'dropout', 'not_enrolled')"
+        f" AND m.birth_date <= DATE '{six}' AND m.birth_date > DATE '{sixteen}'",
+        "DIS-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'disability' AND {window(365)}"
+        f" AND r.grade IN ('1', '2') AND (r.event_date > {d} - INTERVAL 90 DAY OR (r.event_date IS NULL AND"
+        f" r.start_date > {d} - INTERVAL 90 DAY))",
+        "EMP-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'employment' AND {window(365)}"
+        f" AND r.category = 'contribution_gap' AND r.amount >= {t['employment.no_contribution_months']}",
+        "ASS-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'assistance' AND {window(365)}"
+        f" AND r.category = 'dibao' AND (r.event_date > {d} - INTERVAL 90 DAY OR (r.event_date IS NULL AND"
+        f" r.start_date > {d} - INTERVAL 90 DAY)) AND NOT EXISTS (SELECT 1 FROM programmes p WHERE"
+        f" p.household_id = h.id AND p.kind = 'dibao' AND p.start_date <= {d} AND (p.end_date IS NULL OR"
+        f" p.end_date >= {d}))",
+        "INC-01": "SELECT DISTINCT s.household_id FROM statements s"
+        " JOIN households h ON h.id = s.household_id"
+        f" WHERE h.status = 'active' AND s.period_end > {d} - INTERVAL 400 DAY AND s.period_end <= {d}"
+        " AND NOT EXISTS (SELECT 1 FROM statements n WHERE n.household_id = s.household_id AND"
+        f" n.period_end > s.period_end AND n.period_end <= {d})"
+        f" AND s.net_income_per_capita < {Decimal(str(t['monitoring_line'])) * Decimal('1.1')}",
+    }
+    found: set[tuple[str, int]] = set()
+    for code, sql in queries.items():
+        found.update((code, household) for (household,) in con.execute(sql).fetchall())
+    return found
+
+
+def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tuple[str, int]]:
+    import pandas as pd
+
+    households = pd.read_parquet(paths["households"])
+    members = pd.read_parquet(paths["members"])
+    programmes = pd.read_parquet(paths["programmes"])
+    statements = pd.read_parquet(paths["statements"])
+    records = pd.read_parquet(paths["records"])
+    day = pd.Timestamp(on)
+    for frame, columns in (
+        (members, ["birth_date"]),
+        (programmes, ["start_date", "end_date"]),
+        (statements, ["period_end"]),
+        (records, ["event_date", "start_date"]),
+    ):
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column])
+    active = households[households["status"] == "active"]
+    live = programmes[
+        (programmes["start_date"] <= day) & (programmes["end_date"].isna() | (programmes["end_date"] >= day))
+    ]
+    on_support = set(
+        live[live["kind"].isin(["dibao", "extreme_poverty_support", "dibao_edge"])]["household_id"]
+    )
+    on_dibao = set(live[live["kind"] == "dibao"]["household_id"])
+    priority = set(active[active["is_exited_poor"].astype(bool)]["id"]) | on_support
+    rows = records.merge(active[["id"]], left_on="household_id", right_on="id")
+    fact_day = rows["event_date"].fillna(rows["start_date"])
+
+    def within(days: int) -> pd.Series:
+        return (fact_day > day - pd.Timedelta(days=days)) & (fact_day <= day)
+
+    found: set[tuple[str, int]] = set()
+
+    def add(code: str, mask: pd.Series) -> None:
+        found.update((code, int(h)) for h in rows.loc[mask, "household_id"].unique())
+
+    is_priority = rows["household_id"].isin(priority)
+    add(
+        "MED-01",
+        (rows["kind"] == "medical")
+        & within(90)
+        & is_priority
+        & (rows["amount"] > float(t["medical.oop_per_stay_monitored"])),
+    )
+    add(
+        "MED-02",
+        (rows["kind"] == "medical")
+        & within(90)
+        & ~is_priority
+        & (rows["amount"] > float(t["medical.oop_per_stay_other"])),
+    )
+    add(
+        "HOU-01",
+        (rows["kind"] == "housing")
+        & within(365)
+        & is_priority
+        & rows["grade"].isin(t["housing.unsafe_grades"]),
+    )
+    births = rows["member_id"].map(members.set_index("id")["birth_date"])
+    add(
+        "EDU-01",
+        (rows["kind"] == "school")
+        & within(180)
+        & rows["category"].isin(["suspected_dropout", "dropout", "not_enrolled"])
+        & (births <= pd.Timestamp(years_before(on, 6)))
+        & (births > pd.Timestamp(years_before(on, 16))),
+    )
+    add("DIS-01", (rows["kind"] == "disability") & within(365) & rows["grade"].isin(["1", "2"]) & within(90))
+    add(
+        "EMP-01",
+        (rows["kind"] == "employment")
+        & within(365)
+        & (rows["category"] == "contribution_gap")
+        & (rows["amount"] >= float(t["employment.no_contribution_months"])),
+    )
+    add(
+        "ASS-01",
+        (rows["kind"] == "assistance")
+        & within(90)
+        & (rows["category"] == "dibao")
+        & ~rows["household_id"].isin(on_dibao),
+    )
+    recent = statements[
+        (statements["period_end"] > day - pd.Timedelta(days=400)) & (statements["period_end"] <= day)
+    ]
+    latest = recent.sort_values("period_end").groupby("household_id").tail(1)
+    latest = latest[latest["household_id"].isin(set(active["id"]))]
+    line = float(Decimal(str(t["monitoring_line"])) * Decimal("1.1"))
+    found.update(("INC-01", int(h)) for h in latest[latest["net_income_per_capita"] < line]["household_id"])
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=1_000_000, help="loaded only if none are there")
+    parser.add_argument("--records", type=int, default=2_000_000, help="added only if there are none")
+    parser.add_argument(
+        "--rematch", action="store_true", help="unlink the medical upload and time matching again"
+    )
+    args = parser.parse_args()
+    setup(args.households)
+    add_records(args.records)
+    if args.rematch:
+        rematch()
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from bangfu.monitoring.models import ScreeningWarning
+    from bangfu.monitoring.screening import screen
+
+    on = timezone.localdate()
+    print(f"{connection.vendor}, screening as of {on}, load avg {os.getloadavg()[0]:.1f}", flush=True)
+    ScreeningWarning.objects.all().delete()
+    started = time.perf_counter()
+    run, results = screen(on=on)
+    first = time.perf_counter() - started
+    ours = set(ScreeningWarning.objects.values_list("rule_code", "household_id"))
+    print(
+        f"  screen (warnings written)   {first:7.2f} s  {run.created_warnings:,} warnings"
+        f"  peak {peak_mib():.0f} MiB"
+    )
+    for result in results:
+        print(f"    {result.code:7s} {result.flagged:8,} households {result.new:8,} new")
+    started = time.perf_counter()
+    again, _results = screen(on=on)
+    print(
+        f"  screen again (nothing new)  {time.perf_counter() - started:7.2f} s  {again.created_warnings} new"
+    )
+
+    t = thresholds(on)
+    with tempfile.TemporaryDirectory(prefix="bench-parquet-") as directory:
+        started = time.perf_counter()
+        paths = export_parquet(Path(directory))
+        print(f"  (export to Parquet {time.perf_counter() - started:.1f} s, not counted)", flush=True)
+        started = time.perf_counter()
+        duck = duckdb_run(paths, on, t)
+        duck_s = time.perf_counter() - started
+        started = time.perf_counter()
+        pandas = pandas_run(paths, on, t)
+        pandas_s = time.perf_counter() - started
+    print(f"  duckdb over Parquet         {duck_s:7.2f} s  {len(duck):,} (rule, household) pairs")
+    print(f"  pandas over Parquet         {pandas_s:7.2f} s  {len(pandas):,} (rule, household) pairs")
+    compared = {code for code, _h in duck}
+    same = {p for p in ours if p[0] in compared} == duck == pandas
+    print(f"  same pairs in all three: {same} (ours {len(ours):,})")
+    print(
+        f"  screen / duckdb: {first / duck_s:.1f}x   pandas / screen: {pandas_s / first:.1f}x"
+        f"   peak {peak_mib():.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

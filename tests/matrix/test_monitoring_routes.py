@@ -85,3 +85,42 @@ class TestMonitoringRoutes(PermissionMatrix):
         ),
         Route("/warnings/rules/", allowed=BUSINESS_PERSONAS, marker="MED-01", shown_to=BUSINESS_PERSONAS),
     ]
+
+
+class TestMonitoringApiRoutes(PermissionMatrix):
+    routes = [  # noqa: RUF012 — the matrix reads this class attribute
+        Route(
+            "/api/v1/warnings",
+            api=True,
+            allowed=BUSINESS_PERSONAS,
+            setup=warning_ids,
+            marker=NUMBER,
+            shown_to=BUSINESS_OVER_VILLAGE,
+        ),
+        Route(
+            "/api/v1/warnings/{pk}",
+            api=True,
+            allowed=BUSINESS_OVER_VILLAGE,
+            outside=OUTSIDE_VILLAGE,
+            setup=warning_ids,
+            marker=NUMBER,
+            shown_to=BUSINESS_OVER_VILLAGE,
+        ),
+        Route(
+            "/api/v1/warnings/{pk}/answer",
+            api=True,
+            method="post",
+            data={"status": "excluded", "reason": "已由商业保险理赔"},
+            allowed=ANSWERERS,
+            outside=frozenset({"other_village_cadre"}),
+            setup=warning_ids,
+            state=warning_state,
+        ),
+        Route(
+            "/api/v1/screening/rules",
+            api=True,
+            allowed=BUSINESS_PERSONAS,
+            marker="MED-01",
+            shown_to=BUSINESS_PERSONAS,
+        ),
+    ]

@@ -116,3 +116,26 @@ def test_a_department_sees_only_the_outcomes_of_its_own_data(
     )
     assert f'data-warning="{warning.pk}"' not in client(civil).get("/warnings/?show=all").content.decode()
     assert client(civil).get(f"/warnings/{warning.pk}/").status_code == 404
+
+
+def test_the_api_answers_like_the_page(regions: dict[str, Region], village_cadre: User) -> None:
+    warning = make_warning(due=timezone.localdate() - dt.timedelta(days=1), number="610902001001000011")
+    c = client(village_cadre)
+
+    listed = c.get("/api/v1/warnings?overdue=true").json()
+    assert [item["id"] for item in listed["items"]] == [warning.pk]
+    assert listed["items"][0]["overdue"] is True
+    assert listed["items"][0]["facts"]["tests"][0]["threshold"] == "6000.00"
+    refused = c.post(
+        f"/api/v1/warnings/{warning.pk}/answer", {"status": "excluded"}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert "核查说明" in refused.json()["message"]
+    done = c.post(
+        f"/api/v1/warnings/{warning.pk}/answer",
+        {"status": "included", "reason": ""},
+        content_type="application/json",
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "included"
+    assert done.json()["overdue"] is False

@@ -11,9 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangfu.accounts.models import Role
 from bangfu.audit import events
-from bangfu.monitoring import rules
+from bangfu.monitoring import access, rules
 from bangfu.monitoring.models import (
     SOURCE_CHOICES,
     WARNING_TRANSITIONS,
@@ -21,14 +20,10 @@ from bangfu.monitoring.models import (
     ScreeningWarning,
     WarningStatus,
 )
-from bangfu.regions.scoping import code_visible_to, reads_business_data
+from bangfu.regions.scoping import code_visible_to
 
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
-
-# Who checks a warning on the ground and answers it: the village work team, or the town for its villages.
-ANSWER_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
-RULE_EDITOR_ROLES = frozenset({Role.CITY_HQ})
 
 
 class MonitoringRefused(Exception):
@@ -39,20 +34,12 @@ class MonitoringRefused(Exception):
         self.message = message
 
 
-def can_answer(user: Any) -> bool:
-    return reads_business_data(user) and getattr(user, "role", None) in ANSWER_ROLES
-
-
-def can_edit_rules(user: Any) -> bool:
-    return reads_business_data(user) and getattr(user, "role", None) in RULE_EDITOR_ROLES
-
-
 def answer_warning(
     *, warning: ScreeningWarning, by: User, status: str, reason: str = "", request: Any = None
 ) -> ScreeningWarning:
     """The village's answer: include it (an identification case follows), exclude it with a reason, or
     return it to the department as a data error with a reason. Answered once."""
-    if not can_answer(by):
+    if not access.can_answer(by):
         raise PermissionDenied(_("只有驻村工作队或乡镇可以核查预警线索。"))
     reason = (reason or "").strip()
     if status in {WarningStatus.EXCLUDED, WarningStatus.RETURNED} and not reason:
@@ -99,7 +86,7 @@ def add_rule(
     request: Any = None,
 ) -> ScreeningRule:
     """A new rule, or a new version of a rule from ``effective_from`` (the earlier versions stay)."""
-    if not can_edit_rules(by):
+    if not access.can_edit_rules(by):
         raise PermissionDenied(_("只有市级指挥部可以维护筛查规则。"))
     if source not in dict(SOURCE_CHOICES):
         raise MonitoringRefused(_("数据来源无效：%(source)s") % {"source": source})

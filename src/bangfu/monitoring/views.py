@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bangfu.accounts.models import ADMIN_ROLES, User
+from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
-from bangfu.monitoring import services
+from bangfu.monitoring import access, services
 from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
 from bangfu.monitoring.screening import rules_in_force
 from bangfu.regions.models import Region
-from bangfu.regions.scoping import get_for_user, reads_business_data
+from bangfu.regions.scoping import get_for_user
 from bangfu.registry import access as registry_access
 
 PAGE = 50
@@ -63,13 +63,9 @@ class AnswerForm(forms.Form):
 def _reader(request: HttpRequest) -> User:
     """Every business role reads warnings in its scope (a department: those its data raised); 三员 get 403."""
     user = current_user(request, required=True)
-    if user.role in ADMIN_ROLES or not _business(user):
+    if not access.can_read(user):
         raise PermissionDenied(_("您的角色不能查看预警线索。"))
     return user
-
-
-def _business(user: User) -> bool:
-    return reads_business_data(user)
 
 
 def _filtered(warnings: QuerySet[ScreeningWarning], show: str, today: dt.date) -> QuerySet[ScreeningWarning]:
@@ -130,7 +126,7 @@ def _detail(
     request: HttpRequest, user: User, warning: ScreeningWarning, form: AnswerForm | None
 ) -> HttpResponse:
     today = timezone.localdate()
-    may_answer = services.can_answer(user) and warning.status == WarningStatus.NEW
+    may_answer = access.can_answer(user) and warning.status == WarningStatus.NEW
     context: dict[str, Any] = {
         "warning": warning,
         "facts": warning.facts,
@@ -154,7 +150,7 @@ def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["POST"])
 def warning_answer(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
-    if not services.can_answer(user):
+    if not access.can_answer(user):
         raise PermissionDenied(_("只有驻村工作队或乡镇可以核查预警线索。"))
     warning = get_for_user(ScreeningWarning.objects.select_related("household", "answered_by"), user, pk=pk)
     form = AnswerForm(request.POST)

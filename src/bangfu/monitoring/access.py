@@ -1,0 +1,25 @@
+"""Who may do what with warnings and rules (the pages and the API ask here; the services check again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bangfu.accounts.models import ADMIN_ROLES, Role
+from bangfu.regions.scoping import reads_business_data
+
+# Who checks a warning on the ground and answers it: the village work team, or the town for its villages.
+ANSWER_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
+RULE_EDITOR_ROLES = frozenset({Role.CITY_HQ})
+
+
+def can_read(user: Any) -> bool:
+    """Every business role reads the warnings of its scope (a department: those its own data raised)."""
+    return reads_business_data(user) and getattr(user, "role", None) not in ADMIN_ROLES
+
+
+def can_answer(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in ANSWER_ROLES
+
+
+def can_edit_rules(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in RULE_EDITOR_ROLES

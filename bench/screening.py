@@ -2,11 +2,9 @@
 raw baselines on the same data in the same run.
 
 Runs against the configured database (``BANGFU_VAR_DIR``'s SQLite, or ``DATABASE_URL``); loads the demo
-population first when there is none (``--households``), then, when the department tables are empty, adds
-``--records`` rows over six kinds (medical, assistance, housing, school, disability, employment), each row a
-current member of the registry, in one INSERT … SELECT per kind. (Their ``id_number`` column repeats the
-member's token as it is: nothing here decrypts it, and the blind index — what matching and screening use — is
-the member's own.) Matching is timed on the medical upload (its three set-based UPDATEs).
+population first when there is none (``--households``), then, when the department tables are empty, the
+demo's last-month uploads of six departments (``bangfu.demo.departments``: ~2M rows at 1M households, one
+INSERT … SELECT per kind, the medical upload matched as a file is). ``--rematch`` times matching again.
 
 Then, with the rules and policy values in force today:
 
@@ -21,7 +19,7 @@ the ratios. Goal (issue 4): ≤ 10 s on PostgreSQL and ≤ 20 s on SQLite, withi
 than pandas.
 
     pip install -r requirements/bench.lock
-    BANGFU_VAR_DIR=/tmp/bench-1m python bench/screening.py [--households 1000000] [--records 2000000]
+    BANGFU_VAR_DIR=/tmp/bench-1m python bench/screening.py [--households 1000000] [--rematch]
 """
 
 # The SQL here is assembled from this file's constants and dates only (no input reaches it).
@@ -37,87 +35,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-# kind, sector, share of the records, member selector (on m.id), and the SQL of its typed columns.
-# A uniform draw 0..999 per member, and a second one for amounts (multiplicative hashing of the id).
-U = "((CAST(m.id AS BIGINT) * 2654435761) % 1000)"
-V = "((CAST(m.id AS BIGINT) * 40503) % 10000)"
-# kind, sector, share of the records, member selector (on m.id), and the SQL of its typed columns: rates as
-# departments see them (most stays cost little, few houses are unsafe, few certificates are new …).
-KINDS: list[tuple[str, str, float, str, dict[str, str]]] = [
-    (
-        "medical",
-        "medical_insurance",
-        0.30,
-        "m.id % 11 IN (0, 1)",
-        {
-            "amount": f"CASE WHEN {U} < 900 THEN {V} * 0.3 WHEN {U} < 980 THEN 3000 + {V} * 0.6"
-            f" ELSE 9000 + {V} * 4.1 END",
-            "category": "''",
-            "grade": "''",
-        },
-    ),
-    (
-        "assistance",
-        "civil_affairs",
-        0.20,
-        "m.id % 8 = 3",
-        {
-            "amount": "NULL",
-            "category": f"CASE WHEN {U} < 150 THEN 'tekun' ELSE 'dibao' END",
-            "grade": "'2'",
-            "start_date": f"CASE WHEN {U} % 33 = 0 THEN '2026-10-12' ELSE '2024-05-01' END",
-            "event_date": "NULL",
-        },
-    ),
-    (
-        "housing",
-        "housing",
-        0.15,
-        "m.id % 11 = 5",
-        {
-            "amount": "NULL",
-            "category": "''",
-            "grade": f"CASE WHEN {U} < 5 THEN 'D' WHEN {U} < 20 THEN 'C' ELSE 'B' END",
-        },
-    ),
-    (
-        "school",
-        "education",
-        0.15,
-        "m.id % 11 = 7",
-        {
-            "amount": "NULL",
-            "category": f"CASE WHEN {U} < 3 THEN 'suspected_dropout' ELSE 'enrolled' END",
-            "grade": "''",
-        },
-    ),
-    (
-        "disability",
-        "disabled_persons",
-        0.10,
-        "m.id % 16 = 9",
-        {
-            "amount": "NULL",
-            "category": "'physical'",
-            "grade": f"CASE WHEN {U} < 150 THEN '1' WHEN {U} < 400 THEN '2' WHEN {U} < 700 THEN '3'"
-            " ELSE '4' END",
-            "event_date": f"CASE WHEN {V} < 500 THEN '2026-10-15' ELSE '2019-06-01' END",
-        },
-    ),
-    (
-        "employment",
-        "human_resources",
-        0.10,
-        "m.id % 16 = 13",
-        {
-            "amount": f"CASE WHEN {U} < 50 THEN 3 + {U} % 4 ELSE {U} % 3 END",
-            "category": "'contribution_gap'",
-            "grade": "''",
-        },
-    ),
-]
-PERIOD = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 
 
 def peak_mib() -> float:
@@ -143,89 +60,26 @@ def setup(households: int) -> Any:
         print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def add_records(total: int) -> None:
-    """The department rows, one INSERT … SELECT per kind (set-based), then the medical upload matched."""
-    from django.db import connection, transaction
+def add_records() -> None:
+    """The demo's department uploads (``bangfu.demo.departments``), timed, with the medical upload matched."""
+    from django.db import connection
+    from django.utils import timezone
 
     from bangfu.accounts.models import User
-    from bangfu.datasets.importing import _match
-    from bangfu.datasets.models import DatasetRecord, DatasetVersion
-    from bangfu.registry.models import ImportRun
+    from bangfu.datasets.models import DatasetRecord
+    from bangfu.demo.departments import load_department_data
 
     if DatasetRecord.objects.exists():
         return
-    uploader = User.objects.get(username="demo_city")
     started = time.perf_counter()
-    medical = None
-    with transaction.atomic():
-        for kind, sector, share, where, columns in KINDS:
-            run = ImportRun.objects.create(
-                kind=f"datasets.{kind}",
-                region_code="610900000000",
-                file_name=f"{kind}.xlsx",
-                file_sha256=kind * 2,
-            )
-            version = DatasetVersion.objects.create(
-                kind=kind,
-                sector=sector,
-                region_code="610900000000",
-                number=1,
-                period_start=PERIOD[0],
-                period_end=PERIOD[1],
-                run=run,
-                uploaded_by=uploader,
-            )
-            event = as_date(
-                columns.get(
-                    "event_date",
-                    "CASE m.id % 3 WHEN 0 THEN '2026-10-05' WHEN 1 THEN '2026-10-15' ELSE '2026-10-25' END",
-                )
-            )
-            start = as_date(columns.get("start_date", "NULL"))
-            matched = kind != "medical"
-            link = "m.id, m.household_id, 'matched'" if matched else "NULL, NULL, 'unmatched'"
-            limit = int(total * share)
-            # Identifiers are fixed here; the values are parameters.
-            sql = (
-                "INSERT INTO datasets_datasetrecord (version_id, kind, sector, region_code, row, name,"
-                " id_number,"
-                " id_number_index, member_id, household_id, match, event_date, start_date, amount, category,"
-                " grade, text, note)"
-                f" SELECT %s, %s, %s, m.region_code, m.id, m.name, m.id_number, m.id_number_index, {link},"
-                f" {event}, {start}, {columns['amount']}, {columns['category']}, {columns['grade']}, '', ''"
-                f" FROM registry_member m WHERE m.left_on IS NULL AND {where} ORDER BY m.id LIMIT %s"
-            )
-            # A literal % (modulo) is written %% where parameters follow, on both databases.
-            sql = sql.replace("%", "%%").replace("%%s", "%s")
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [version.pk, kind, sector, limit])
-            version.row_count = DatasetRecord.objects.filter(version=version).count()
-            version.save(update_fields=["row_count"])
-            if kind == "medical":
-                medical = version
+    data = load_department_data(on=timezone.localdate(), uploader=User.objects.get(username="demo_city"))
     print(
-        f"department rows: {DatasetRecord.objects.count():,} in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-    assert medical is not None  # noqa: S101 - a bench
-    started = time.perf_counter()
-    with transaction.atomic():
-        _match(medical)
-    print(
-        f"matching {medical.row_count:,} medical rows (3 UPDATEs): {time.perf_counter() - started:.1f} s",
+        f"department rows: {data.records:,} in {data.versions} uploads, {time.perf_counter() - started:.1f} s"
+        " (the medical upload matched as an uploaded file is)",
         flush=True,
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-
-
-def as_date(expression: str) -> str:
-    """A text date expression as a date column value: PostgreSQL needs the cast, SQLite stores the text."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql" and expression != "NULL":
-        return f"CAST({expression} AS date)"
-    return expression
 
 
 def rematch() -> None:
@@ -493,13 +347,12 @@ def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=1_000_000, help="loaded only if none are there")
-    parser.add_argument("--records", type=int, default=2_000_000, help="added only if there are none")
     parser.add_argument(
         "--rematch", action="store_true", help="unlink the medical upload and time matching again"
     )
     args = parser.parse_args()
     setup(args.households)
-    add_records(args.records)
+    add_records()
     if args.rematch:
         rematch()
 

@@ -86,3 +86,35 @@ def test_demo_writes_only_to_sqlite_unless_explicitly_allowed() -> None:
         with pytest.raises(CommandError, match="演示数据只写入 SQLite 数据库"):
             call_command("demo", "--no-serve", *NONE)
         assert not User.objects.exists()
+
+
+def test_demo_adds_last_months_department_data_and_screens_it_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bangfu.datasets.models import DatasetRecord, DatasetVersion
+    from bangfu.monitoring.models import ScreeningRun, ScreeningWarning
+
+    call_command("demo", "--no-serve", "--households", "600", "--seed", "3", *ALLOW)
+    out = capsys.readouterr().out
+
+    versions = DatasetVersion.objects.all()
+    assert sorted(versions.values_list("kind", flat=True)) == [
+        "assistance",
+        "disability",
+        "employment",
+        "housing",
+        "medical",
+        "school",
+    ]
+    records = DatasetRecord.objects.count()
+    # Every listed person is a current member of the demo population, so every row matched.
+    assert records > 300
+    assert DatasetRecord.objects.exclude(match="matched").count() == 0
+    assert DatasetRecord.objects.filter(household__isnull=True).count() == 0
+    warnings = ScreeningWarning.objects.count()
+    assert warnings > 0
+    assert f"{records:,} 条；筛查生成预警线索 {warnings:,} 条" in out
+    # A second run keeps the data and does not screen again.
+    call_command("demo", "--no-serve", *ALLOW)
+    assert DatasetRecord.objects.count() == records
+    assert ScreeningRun.objects.count() == 1

@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from bangfu.accounts.models import ADMIN_ROLES
+from bangfu.accounts.models import ADMIN_ROLES, User
+from bangfu.demo.departments import load_department_data
 from bangfu.demo.guard import DemoRefused, check_demo_database
 from bangfu.demo.services import (
     DEFAULT_HOUSEHOLDS,
@@ -23,8 +24,10 @@ from bangfu.demo.services import (
     DEMO_PASSWORD,
     PopulationRefused,
     build_demo,
+    existing_population,
     load_population,
 )
+from bangfu.monitoring.screening import ScreeningError, screen
 
 PROGRESS_STEPS = 10  # progress lines printed during a large load
 
@@ -74,6 +77,7 @@ class Command(BaseCommand):
         database = settings.DATABASES["default"]["NAME"]
         self.stdout.write(f"演示区域：安康市，{result.regions.total} 个区划（数据库 {database}）")
         self._population(options)
+        self._departments()
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for user in result.accounts:
             scope = user.region.name if user.region else "—"
@@ -92,6 +96,24 @@ class Command(BaseCommand):
         finally:
             worker.terminate()
             worker.wait(timeout=10)
+
+    def _departments(self) -> None:
+        """Last month's department uploads for the population, and a screening run over them (once)."""
+        if existing_population() is None:
+            return
+        today = timezone.localdate()
+        data = load_department_data(on=today, uploader=User.objects.get(username="demo_city"))
+        if not data.created:
+            return
+        try:
+            run, _results = screen(on=today)
+        except ScreeningError as exc:
+            self.stdout.write(f"部门数据：{data.records:,} 条；未能筛查：{exc}")
+            return
+        self.stdout.write(
+            f"部门数据：{data.versions} 个部门上传，{data.records:,} 条；"
+            f"筛查生成预警线索 {run.created_warnings:,} 条"
+        )
 
     def _population(self, options: dict[str, Any]) -> None:
         next_report = [0]

@@ -287,3 +287,13 @@ class ImportRunFactory(DjangoModelFactory[registry.ImportRun]):
     file_name = "农户信息.xlsx"
     file_sha256 = "0" * 64
     created_by = factory.SubFactory(UserFactory)
+
+
+def ensure_default_rules() -> None:
+    """The default screening rules as their data migration seeds them. Tests that use them call this: a
+    transactional test (the browser's live server) empties every table, migrations' data included."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("bangfu.monitoring.migrations.0002_default_rules").seed(apps, None)

@@ -18,4 +18,6 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("registry-duplicates-nightly", "bangfu.registry.jobs.find_duplicate_members", at=time(1, 30)),
     # Department data against the registry: new warnings for the villages before the working day starts.
     Periodic("monitoring-screening-nightly", "bangfu.monitoring.jobs.screen_nightly", at=time(3, 0)),
+    # What each village has to fix in the registry (data-quality checks), fresh every morning.
+    Periodic("monitoring-quality-nightly", "bangfu.monitoring.jobs.refresh_quality_nightly", at=time(3, 30)),
 )

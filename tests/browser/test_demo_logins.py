@@ -15,14 +15,35 @@ from bangfu.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 from tests.browser.conftest import DESKTOP, PHONE
 
 BUSINESS_NAV = ["首页", "本辖区", "政策参数"]
-REVIEWER_NAV = ["首页", "农户信息", "变更审核", "疑似重复", "数据导入", "本辖区", "政策参数"]
+REVIEWER_NAV = [
+    "首页",
+    "农户信息",
+    "变更审核",
+    "疑似重复",
+    "数据导入",
+    "预警线索",
+    "数据质量",
+    "部门数据",
+    "本辖区",
+    "政策参数",
+]
 EXPECTED_NAV = {
     "demo_city": REVIEWER_NAV,
     "demo_county": REVIEWER_NAV,
-    "demo_medical": BUSINESS_NAV,
-    "demo_town": REVIEWER_NAV,
-    "demo_village": ["首页", "农户信息", "变更审核", "本辖区", "政策参数"],
-    "demo_inspector": ["首页", "农户信息", "本辖区", "政策参数"],
+    "demo_medical": ["首页", "预警线索", "部门数据", "本辖区", "政策参数"],
+    "demo_town": [
+        "首页",
+        "农户信息",
+        "变更审核",
+        "疑似重复",
+        "数据导入",
+        "预警线索",
+        "数据质量",
+        "本辖区",
+        "政策参数",
+    ],
+    "demo_village": ["首页", "农户信息", "变更审核", "预警线索", "数据质量", "本辖区", "政策参数"],
+    "demo_inspector": ["首页", "农户信息", "预警线索", "数据质量", "部门数据", "本辖区", "政策参数"],
     "demo_auditor": ["首页", "审计日志", "日志核验"],
     "demo_security": ["首页", "用户管理"],
     "demo_sysadmin": ["首页", "系统状态", "放假安排"],

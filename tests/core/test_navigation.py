@@ -64,18 +64,20 @@ def only_home(settings: Settings) -> None:
 
 
 # The declared offer per role: the specification of 三员分立 in the navigation.
-BUSINESS_PAGES = {"home", "regions:index", "policy:list"}
-REGISTRY_READ = {"registry:household-list"}
+BUSINESS_PAGES = {"home", "regions:index", "policy:list", "monitoring:warning-list"}
+REGISTRY_READ = {"registry:household-list", "monitoring:quality-list"}
 REGISTRY_EDIT = REGISTRY_READ | {"registry:change-list"}
 REGISTRY_REVIEW = REGISTRY_EDIT | {"registry:duplicate-list", "registry:import-list"}
+# Department data: uploaded by the departments, collected by the city and the counties, read by inspectors.
+DATASETS = {"datasets:dataset-list"}
 DECLARED = {
-    Role.CITY_HQ: BUSINESS_PAGES | REGISTRY_REVIEW,
-    Role.COUNTY_OFFICE: BUSINESS_PAGES | REGISTRY_REVIEW,
+    Role.CITY_HQ: BUSINESS_PAGES | REGISTRY_REVIEW | DATASETS,
+    Role.COUNTY_OFFICE: BUSINESS_PAGES | REGISTRY_REVIEW | DATASETS,
     # Sector departments match their data against the registry through services, not by browsing it.
-    Role.DEPARTMENT: BUSINESS_PAGES,
+    Role.DEPARTMENT: BUSINESS_PAGES | DATASETS,
     Role.TOWN: BUSINESS_PAGES | REGISTRY_REVIEW,
     Role.VILLAGE_TEAM: BUSINESS_PAGES | REGISTRY_EDIT,
-    Role.INSPECTION_GROUP: BUSINESS_PAGES | REGISTRY_READ,
+    Role.INSPECTION_GROUP: BUSINESS_PAGES | REGISTRY_READ | DATASETS,
     Role.AUDITOR: {"home", "audit:event-list", "audit:verify"},
     Role.SECURITY_ADMIN: {"home", "accounts:user-list"},
     Role.SYSTEM_ADMIN: {"home", "accounts:system", "policy:calendar"},

@@ -93,7 +93,9 @@ def test_demo_adds_last_months_department_data_and_screens_it_once(
 ) -> None:
     from bangfu.datasets.models import DatasetRecord, DatasetVersion
     from bangfu.monitoring.models import ScreeningRun, ScreeningWarning
+    from tests.factories import ensure_default_rules
 
+    ensure_default_rules()
     call_command("demo", "--no-serve", "--households", "600", "--seed", "3", *ALLOW)
     out = capsys.readouterr().out
 

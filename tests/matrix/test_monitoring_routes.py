@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import pytest
 
 from bangfu.accounts.models import Sector
-from bangfu.monitoring.models import ScreeningRule, ScreeningWarning
-from tests.factories import HouseholdFactory, MemberFactory
+from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningWarning
+from tests.factories import HouseholdFactory, MemberFactory, ensure_default_rules
 from tests.permissions import (
     BUSINESS_OVER_VILLAGE,
     BUSINESS_PERSONAS,
@@ -29,6 +29,7 @@ def warning_ids() -> Mapping[str, object]:
     """One warning of 东关村 raised by medical-insurance data, made once per test."""
     warning = ScreeningWarning.objects.filter(household__household_number=NUMBER).first()
     if warning is None:
+        ensure_default_rules()
         household = HouseholdFactory(household_number=NUMBER)
         MemberFactory(household=household, name="孙有田")
         rule = ScreeningRule.objects.get(code="MED-01")
@@ -50,6 +51,31 @@ def warning_ids() -> Mapping[str, object]:
             due_on=dt.date(2026, 3, 25),
         )
     return {"pk": warning.pk}
+
+
+REGISTRY_READERS = BUSINESS_PERSONAS - {"department_user"}
+QUALITY_NUMBER = "610902001001000888"
+
+
+def quality_issue() -> Mapping[str, object]:
+    """One data-quality finding of 东关村 (an uninsured head)."""
+    if not QualityIssue.objects.exists():
+        member = MemberFactory(
+            household=HouseholdFactory(household_number=QUALITY_NUMBER), resident_medical_insurance=False
+        )
+        QualityIssue.objects.create(
+            code="DQ03",
+            household=member.household,
+            member=member,
+            region_code=member.region_code,
+            found_on=dt.date(2026, 3, 20),
+        )
+    return {}
+
+
+def rules_present() -> Mapping[str, object]:
+    ensure_default_rules()
+    return {}
 
 
 def warning_state() -> object:
@@ -83,7 +109,21 @@ class TestMonitoringRoutes(PermissionMatrix):
             setup=warning_ids,
             state=warning_state,
         ),
-        Route("/warnings/rules/", allowed=BUSINESS_PERSONAS, marker="MED-01", shown_to=BUSINESS_PERSONAS),
+        Route(
+            "/warnings/rules/",
+            allowed=BUSINESS_PERSONAS,
+            setup=rules_present,
+            marker="MED-01",
+            shown_to=BUSINESS_PERSONAS,
+        ),
+        # The data-quality list: the registry's readers, each their scope's (departments read no registry).
+        Route(
+            "/warnings/quality/",
+            allowed=REGISTRY_READERS,
+            setup=quality_issue,
+            marker=QUALITY_NUMBER,
+            shown_to=BUSINESS_OVER_VILLAGE - {"department_user"},
+        ),
     ]
 
 
@@ -120,6 +160,7 @@ class TestMonitoringApiRoutes(PermissionMatrix):
             "/api/v1/screening/rules",
             api=True,
             allowed=BUSINESS_PERSONAS,
+            setup=rules_present,
             marker="MED-01",
             shown_to=BUSINESS_PERSONAS,
         ),

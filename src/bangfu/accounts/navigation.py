@@ -64,6 +64,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # Warnings from the screening: a village's to check, overdue ones for the town and county, a
     # department's outcomes of its own data.
     NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
+    # The nightly data-quality findings of the registry: what each village has to fix.
+    NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
     # Departments upload their data; the city and counties collect it (bangfu.datasets.views.READERS).
     NavItem(
         _("部门数据"),

@@ -34,3 +34,11 @@ def screen_versions(version_ids: list[int]) -> int:
         logger.exception("screening of dataset versions %s could not run", version_ids)
         return 0
     return run.created_warnings
+
+
+@task()
+def refresh_quality_nightly() -> int:
+    """Rebuild every village's data-quality list (``quality.refresh``); returns the number of findings."""
+    from bangfu.monitoring import quality
+
+    return sum(quality.refresh(on=timezone.localdate()).values())

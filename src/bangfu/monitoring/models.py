@@ -163,3 +163,32 @@ class ScreeningRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of:%Y-%m-%d}"
+
+
+class QualityIssueQuerySet(ScopedQuerySet["QualityIssue"]):
+    """Registry data to fix: the registry's readers see their scope's; departments none (no sector)."""
+
+
+class QualityIssue(models.Model):
+    """One finding of the nightly data-quality checks (``quality``): what to fix in which household (and
+    member). The list is rebuilt by each run, so a fixed record drops off the next morning."""
+
+    code = models.CharField(_("核查项"), max_length=8)
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", db_index=False)
+    member = models.ForeignKey(
+        "registry.Member", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    region_code = models.CharField(_("所在村"), max_length=12)
+    found_on = models.DateField(_("发现日期"))
+
+    objects = QualityIssueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("数据质量问题")
+        verbose_name_plural = _("数据质量问题")
+        indexes: ClassVar = [
+            models.Index(fields=["region_code", "code", "household"], name="monitoring_quality_village")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.household_id}"

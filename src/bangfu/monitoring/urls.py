@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/", views.warning_detail, name="warning-detail"),
     path("<int:pk>/answer/", views.warning_answer, name="warning-answer"),
     path("rules/", views.rule_list, name="rule-list"),
+    path("quality/", views.quality_list, name="quality-list"),
 ]

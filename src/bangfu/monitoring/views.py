@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
-from bangfu.monitoring import access, services
-from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
+from bangfu.monitoring import access, quality, services
+from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningWarning, WarningStatus
 from bangfu.monitoring.screening import rules_in_force
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import get_for_user
@@ -181,3 +181,40 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     in_force = {r.pk for r in rules_in_force(on=today, include_disabled=True)}
     rows = [{"rule": r, "in_force": r.pk in in_force} for r in rules]
     return render(request, "monitoring/rule_list.html", {"rows": rows, "today": today})
+
+
+QUALITY_SHOWN = 200
+
+
+@login_required
+@require_GET
+def quality_list(request: HttpRequest) -> HttpResponse:
+    """The data-quality findings of the user's scope (rebuilt nightly): counts per check, then the items, each
+    linking to its household. For the registry's readers (sector departments do not read the registry)."""
+    user = current_user(request, required=True)
+    if not registry_access.can_read(user):
+        raise PermissionDenied(_("您的角色不能查看数据质量核查结果。"))
+    issues = QualityIssue.objects.visible_to(user)
+    code = request.GET.get("check", "")
+    counts = {row["code"]: row["n"] for row in issues.values("code").annotate(n=Count("id")).order_by()}
+    checks = [{"code": c.code, "name": c.name, "count": counts.get(c.code, 0)} for c in quality.CHECKS]
+    shown = issues.filter(code=code) if code in quality.CHECK_NAMES else issues
+    items = list(
+        shown.select_related("household", "member").order_by("region_code", "household_id", "id")[
+            :QUALITY_SHOWN
+        ]
+    )
+    villages = dict(
+        Region.objects.filter(code__in={i.region_code for i in items}).values_list("code", "name")
+    )
+    rows = [
+        {
+            "issue": issue,
+            "name": quality.CHECK_NAMES.get(issue.code, issue.code),
+            "village": villages.get(issue.region_code, issue.region_code),
+        }
+        for issue in items
+    ]
+    found_on = issues.values_list("found_on", flat=True).first()
+    context = {"checks": checks, "rows": rows, "code": code, "found_on": found_on, "limit": QUALITY_SHOWN}
+    return render(request, "monitoring/quality_list.html", context)

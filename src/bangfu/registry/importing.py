@@ -225,6 +225,25 @@ def location_text(problem: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+def problem_lines(run: ImportRun) -> list[str]:
+    """The run's problems as the import commands print them: “[错误] 工作表 Sheet1 第12行 F列：…”."""
+    lines = []
+    for problem in run.problems:
+        level = _("错误") if problem["level"] == "error" else _("警告")
+        where = location_text(problem)
+        lines.append(
+            f"[{level}] {where}：{problem['message']}" if where else f"[{level}] {problem['message']}"
+        )
+    return lines
+
+
+def rejection_text(run: ImportRun) -> str:
+    return _("导入未通过：%(errors)d个错误，%(warnings)d个警告；未写入任何数据") % {
+        "errors": run.error_count,
+        "warnings": run.warning_count,
+    }
+
+
 # --- the work -----------------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,4 @@
-"""``bangfu import-dataset KIND FILE --user USERNAME (--period YYYY-MM | --from DATE --to DATE) [--dry-run]
-[--errors OUT.xlsx]``.
+"""``bangfu import-dataset KIND FILE --user USERNAME (--period YYYY-MM | --from DATE --to DATE) [--dry-run]``.
 
 Checks a department's file and stores it as a new version of the dataset (``datasets.importing``), printing
 each problem as “工作表 Sheet1 第12行 B列：…” and, when stored, how many rows matched the registry. Exit codes
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from bangfu.core import cellvalues
 from bangfu.datasets.importing import import_dataset
 from bangfu.datasets.models import DatasetKind
-from bangfu.registry.importing import errors_path, location_text
+from bangfu.registry.importing import problem_lines, rejection_text
 from bangfu.registry.models import ImportStatus
 
 SUMMARY_LABELS = {
@@ -57,7 +55,6 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", help="数据期间起（日期）")
         parser.add_argument("--to", dest="end", help="数据期间止（日期）")
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
-        parser.add_argument("--errors", type=Path, help="有问题时，把标注了问题的工作簿写到此文件")
 
     def period(self, options: dict[str, Any]) -> tuple[dt.date, dt.date]:
         if options["period"]:
@@ -90,22 +87,10 @@ class Command(BaseCommand):
             )
         except PermissionDenied as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        for problem in run.problems:
-            level = _("错误") if problem["level"] == "error" else _("警告")
-            where = location_text(problem)
-            self.stdout.write(
-                f"[{level}] {where}：{problem['message']}" if where else f"[{level}] {problem['message']}"
-            )
-        annotated = errors_path(run)
-        if options["errors"] is not None and annotated is not None:
-            shutil.copyfile(annotated, options["errors"])
-            self.stdout.write(_("已写出标注问题的工作簿：%(file)s") % {"file": options["errors"]})
+        for line in problem_lines(run):
+            self.stdout.write(line)
         if run.status == ImportStatus.REJECTED:
-            raise CommandError(
-                _("导入未通过：%(errors)d个错误，%(warnings)d个警告；未写入任何数据")
-                % {"errors": run.error_count, "warnings": run.warning_count},
-                returncode=1,
-            )
+            raise CommandError(rejection_text(run), returncode=1)
         if run.status == ImportStatus.CHECKED:
             self.stdout.write(
                 self.style.SUCCESS(_("试导入通过：共%(rows)d行，未写入数据") % {"rows": run.total_rows})

@@ -17,7 +17,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bangfu.registry.importing import errors_path, import_households, location_text, prepare_import
+from bangfu.registry.importing import (
+    errors_path,
+    import_households,
+    prepare_import,
+    problem_lines,
+    rejection_text,
+)
 from bangfu.registry.models import ImportStatus
 
 SUMMARY_LABELS = {
@@ -59,22 +65,14 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc), returncode=1) from exc
         run = import_households(run=run)
-        for problem in run.problems:
-            level = _("错误") if problem["level"] == "error" else _("警告")
-            where = location_text(problem)
-            self.stdout.write(
-                f"[{level}] {where}：{problem['message']}" if where else f"[{level}] {problem['message']}"
-            )
+        for line in problem_lines(run):
+            self.stdout.write(line)
         annotated = errors_path(run)
         if options["errors"] is not None and annotated is not None:
             shutil.copyfile(annotated, options["errors"])
             self.stdout.write(_("已写出标注问题的工作簿：%(file)s") % {"file": options["errors"]})
         if run.status in {ImportStatus.REJECTED, ImportStatus.FAILED}:
-            raise CommandError(
-                _("导入未通过：%(errors)d个错误，%(warnings)d个警告；未写入任何数据")
-                % {"errors": run.error_count, "warnings": run.warning_count},
-                returncode=1,
-            )
+            raise CommandError(rejection_text(run), returncode=1)
         for key, label in SUMMARY_LABELS.items():
             self.stdout.write(f"{label}：{run.summary.get(key, 0)}")
         if run.status == ImportStatus.CHECKED:

@@ -86,14 +86,14 @@ def rematch() -> None:
     """Unlink the medical upload's rows and time matching them again (its two UPDATE … FROM)."""
     from django.db import transaction
 
-    from bangfu.datasets.importing import _match
+    from bangfu.datasets.importing import match_version
     from bangfu.datasets.models import DatasetRecord, DatasetVersion
 
     medical = DatasetVersion.objects.get(kind="medical")
     DatasetRecord.objects.filter(version=medical).update(member=None, household=None, match="unmatched")
     started = time.perf_counter()
     with transaction.atomic():
-        _match(medical)
+        match_version(medical)
     print(f"matching {medical.row_count:,} medical rows: {time.perf_counter() - started:.1f} s", flush=True)
 
 

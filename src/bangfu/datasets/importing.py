@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from bangfu.core import cellvalues, crypto, idnumbers, spreadsheets
 from bangfu.datasets import access, layouts, signals
 from bangfu.datasets.models import SECTORS, DatasetKind, DatasetRecord, DatasetVersion, MatchStatus
 from bangfu.registry.importing import audit_run, store_upload, stored_path
-from bangfu.registry.models import ImportRun, ImportStatus
+from bangfu.registry.models import ImportRun, ImportStatus, Member
 
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
@@ -274,38 +274,71 @@ def _store(
         row_count=len(rows),
         uploaded_by=by,
     )
+    indexes = [crypto.blind_index(typed["id_number"], kind="id_number") for typed in rows]
+    people = _people(indexes)
     records = []
-    for typed in rows:
-        number = typed["id_number"]
+    counts: Counter[str] = Counter()
+    for typed, index in zip(rows, indexes, strict=True):
         values = {key: value for key, value in typed.items() if key != "id_number"}
+        match, member = _match_row(people.get(index), typed.get("name", ""))
+        counts[match] += 1
         records.append(
             DatasetRecord(
                 version=version,
                 kind=kind,
                 sector=sector,
-                region_code=region,
-                id_number=number,
-                id_number_index=crypto.blind_index(number, kind="id_number"),
+                region_code=member[2] if member else region,
+                id_number=typed["id_number"],
+                id_number_index=index,
+                match=match,
+                member_id=member[0] if member else None,
+                household_id=member[1] if member else None,
                 **values,
             )
         )
     DatasetRecord.objects.bulk_create(records, batch_size=BATCH)
-    _match(version)
-    counts = dict(
-        DatasetRecord.objects.filter(version=version)
-        .values_list("match")
-        .annotate(n=Count("id"))
-        .values_list("match", "n")
-    )
-    version.matched_count = counts.get(MatchStatus.MATCHED, 0)
-    version.name_differs_count = counts.get(MatchStatus.NAME_DIFFERS, 0)
-    version.former_member_count = counts.get(MatchStatus.FORMER_MEMBER, 0)
-    version.unmatched_count = counts.get(MatchStatus.UNMATCHED, 0)
+    version.matched_count = counts[MatchStatus.MATCHED]
+    version.name_differs_count = counts[MatchStatus.NAME_DIFFERS]
+    version.former_member_count = counts[MatchStatus.FORMER_MEMBER]
+    version.unmatched_count = counts[MatchStatus.UNMATCHED]
     version.save(
         update_fields=["matched_count", "name_differs_count", "former_member_count", "unmatched_count"]
     )
     events.created(actor=by, obj=version, after={"run": run.pk, **_summary(version)})
     return version, True
+
+
+# A registry member as matching needs it: id, household, village, name, left on (None = current).
+Person = tuple[int, int, str, str, "dt.date | None"]
+
+
+def _people(indexes: list[str]) -> dict[str, list[Person]]:
+    """The registry's members with these blind indexes (current and former), by index: one indexed query
+    per batch of the file's people — the file's rows then match with a dictionary lookup, and are written
+    once, already matched."""
+    found: dict[str, list[Person]] = {}
+    wanted = sorted(set(indexes))
+    for start in range(0, len(wanted), BATCH):
+        rows = Member.objects.filter(id_number_index__in=wanted[start : start + BATCH]).values_list(
+            "id_number_index", "id", "household_id", "region_code", "name", "left_on"
+        )
+        for index, pk, household, village, name, left_on in rows:
+            found.setdefault(index, []).append((pk, household, village, name, left_on))
+    return found
+
+
+def _match_row(people: list[Person] | None, name: str) -> tuple[str, Person | None]:
+    """The current member with the ID (matched, or matched with another name), else the one who left last
+    (former member), else none (unmatched). The same rule as ``match_version``."""
+    if not people:
+        return MatchStatus.UNMATCHED, None
+    current = [p for p in people if p[4] is None]
+    if current:
+        person = current[0]
+        differs = bool(name) and name != person[3]
+        return (MatchStatus.NAME_DIFFERS if differs else MatchStatus.MATCHED), person
+    person = max(people, key=lambda p: (p[4], p[0]))
+    return MatchStatus.FORMER_MEMBER, person
 
 
 # Matching: two UPDATE … FROM joins over the upload's rows (PostgreSQL, and SQLite since 3.33), each row
@@ -331,9 +364,10 @@ WHERE r.version_id = %s AND r.member_id IS NULL AND m.id_number_index = r.id_num
 """
 
 
-def _match(version: DatasetVersion) -> None:
-    """Link the version's rows to the registry, set-based (see ``_MATCH_CURRENT``/``_MATCH_FORMER``); a row
-    whose name differs from the member's is matched but marked; the others stay unmatched."""
+def match_version(version: DatasetVersion) -> None:
+    """Link a stored version's rows to the registry again, set-based (``_MATCH_CURRENT``/``_MATCH_FORMER``):
+    for rows written unmatched (the demo's generator) or to re-match after the registry was corrected. A
+    row whose name differs from the member's is matched but marked; the others stay unmatched."""
     with connection.cursor() as cursor:
         cursor.execute(
             _MATCH_CURRENT, [MatchStatus.NAME_DIFFERS.value, MatchStatus.MATCHED.value, version.pk]

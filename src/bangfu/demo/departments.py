@@ -4,7 +4,7 @@ Each kind is one INSERT … SELECT over the current members (set-based: a millio
 which members a department lists, and their amounts, grades and statuses, come from a multiplicative hash
 of the member's id, at rates departments see (most hospital stays cost little, few houses are unsafe, few
 certificates are new …), so the same population always gets the same data. The medical upload is then
-matched as an uploaded file is (``datasets.importing._match``); the others are written matched. The rows
+matched set-based (``datasets.importing.match_version``); the others are written matched. The rows
 carry the member's own encrypted ID token as it is (nothing decrypts it; the blind index is what matching
 and screening read).
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from bangfu.accounts.models import User
-from bangfu.datasets.importing import _match
+from bangfu.datasets.importing import match_version
 from bangfu.datasets.models import DatasetRecord, DatasetVersion
 from bangfu.registry.models import ImportRun, ImportStatus
 
@@ -174,7 +174,7 @@ def load_department_data(*, on: dt.date, uploader: User) -> DepartmentData:
             version.matched_count = version.row_count if kind != "medical" else 0
             version.save(update_fields=["row_count", "matched_count"])
             if kind == "medical":
-                _match(version)
+                match_version(version)
                 version.matched_count = DatasetRecord.objects.filter(version=version, match="matched").count()
                 version.save(update_fields=["matched_count"])
     return DepartmentData(

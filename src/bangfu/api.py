@@ -19,6 +19,7 @@ from bangfu.accounts.tokens import TOKEN_RE, ExpiredToken, MalformedToken, user_
 from bangfu.audit import events
 from bangfu.core.schemas import ErrorOut
 from bangfu.core.views import record_out_of_scope
+from bangfu.datasets.api import router as datasets_router
 from bangfu.monitoring.api import router as monitoring_router
 from bangfu.policy.api import router as policy_router
 from bangfu.regions.api import router as regions_router
@@ -142,6 +143,7 @@ def health(request: HttpRequest) -> Any:
 api.add_router("/", regions_router)
 api.add_router("/", policy_router)
 api.add_router("/", registry_router)
+api.add_router("/", datasets_router)
 api.add_router("/", monitoring_router)
 
 

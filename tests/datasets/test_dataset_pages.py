@@ -74,3 +74,26 @@ def test_a_department_may_upload_only_its_sectors_kinds(
     assert not DatasetVersion.objects.exists()
     # An inspection group reads but uploads nothing.
     assert client(inspector).post("/datasets/", posted(path)).status_code == 403
+
+
+def test_a_department_system_uploads_through_the_api(
+    tmp_path: Path, department_user: User, people: dict[str, Member]
+) -> None:
+    path = write_file(tmp_path / "m.xlsx", rows_for(people))
+    answer = client(department_user).post("/api/v1/datasets", posted(path))
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "succeeded"
+    assert body["summary"]["matched"] == 1
+    assert body["version"] == DatasetVersion.objects.get().pk
+    listed = client(department_user).get("/api/v1/datasets").json()
+    assert [v["id"] for v in listed] == [body["version"]]
+
+    bad = write_file(tmp_path / "bad.xlsx", [[1, "张大山", "123", None, dt.date(2026, 2, 10), 1, 1, ""]])
+    rejected = client(department_user).post("/api/v1/datasets", posted(bad)).json()
+    assert rejected["status"] == "rejected"
+    errors = [p for p in rejected["problems"] if p["level"] == "error"]
+    assert [(p["row"], p["column"]) for p in errors] == [(3, "C")]
+    assert rejected["version"] is None
+    assert DatasetVersion.objects.count() == 1

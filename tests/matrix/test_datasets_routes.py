@@ -52,3 +52,34 @@ class TestDatasetRoutes(PermissionMatrix):
             shown_to=OVER_COUNTY,
         ),
     ]
+
+
+IMPORTERS = frozenset({"city_hq", "county_clerk", "other_county_clerk", "department_user"})
+
+
+def versions_state() -> object:
+    return DatasetVersion.objects.count()
+
+
+class TestDatasetApiRoutes(PermissionMatrix):
+    routes = [  # noqa: RUF012 — the matrix reads this class attribute
+        Route(
+            "/api/v1/datasets",
+            api=True,
+            allowed=READERS,
+            setup=version_ids,
+            marker=MARKER,
+            shown_to=OVER_COUNTY,
+        ),
+        # The upload: a form without a file is refused by the form (422) for those who may upload, before
+        # anything is stored; the others are refused first (403).
+        Route(
+            "/api/v1/datasets",
+            api=True,
+            method="post",
+            data={},
+            allowed=IMPORTERS,
+            ok_status=422,
+            state=versions_state,
+        ),
+    ]

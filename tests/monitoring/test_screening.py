@@ -296,6 +296,7 @@ def test_a_rule_without_its_policy_value_is_skipped_per_county_and_reported(
         ([{"any": [{"age": {"gte": -1}}]}], "第1项.1：年龄"),
         ([{"programme": "lottery"}], "项目须为以下之一"),
         ([{"colour": "red"}], "无法识别的条件"),
+        ([{"income_share": {"op": "lt", "value": 0.4}}], "收入占比须写成"),
     ],
 )
 def test_a_bad_condition_is_explained_in_chinese(condition: Any, message: str) -> None:
@@ -422,7 +423,7 @@ def test_a_new_upload_is_screened_incrementally_once_stored(
     # Only the rules over medical data ran, over the new upload's rows: the income rule waits for its run.
     assert {code for code, _h in warned()} == {"MED-01", "MED-02"}
     run = ScreeningRun.objects.get()
-    assert set(run.counts["rules"]) == {"MED-01", "MED-02"}
+    assert set(run.counts["rules"]) == {"MED-01", "MED-02", "MED-03"}
     # A dry run of the check stores no version and screens nothing.
     with django_capture_on_commit_callbacks(execute=True):
         import_dataset(
@@ -435,3 +436,33 @@ def test_a_new_upload_is_screened_incrementally_once_stored(
             dry_run=True,
         )
     assert ScreeningRun.objects.count() == 1
+
+
+def test_medical_costs_over_a_share_of_the_households_income_warn_once_a_year(
+    tmp_path: Path, policies: None, city: dict[str, Member], department_user: User
+) -> None:
+    policy("medical.oop_income_ratio", "0.4")
+    # The ordinary household nets 27,400 a year: 40 % is 10,960. Its two members' stays total 19,000.50.
+    IncomeStatementFactory(household=city["modest"].household)
+    # The exited-poor household nets 60,000: its 7,000 stay is 12 %.
+    IncomeStatementFactory(household=city["exited"].household, wages=Decimal("60000"), business=Decimal("0"))
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city)[:3])
+
+    _run, results = screen(on=ON, codes=["MED-03"])
+
+    assert warned() == {("MED-03", city["modest"].household_id)}
+    assert {r.code: (r.flagged, r.new) for r in results} == {"MED-03": (1, 1)}
+    # The next run, and another stay of the same household, add no second warning this year.
+    _run, again = screen(on=ON + dt.timedelta(days=1), codes=["MED-03"])
+    assert again[0].new == 0
+
+
+def test_a_household_without_an_income_statement_is_checked_on_its_costs(
+    tmp_path: Path, policies: None, city: dict[str, Member], department_user: User
+) -> None:
+    policy("medical.oop_income_ratio", "0.4")
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city)[:1])
+
+    screen(on=ON, codes=["MED-03"])
+
+    assert warned() == {("MED-03", city["exited"].household_id)}

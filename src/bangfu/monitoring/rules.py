@@ -16,6 +16,10 @@ PostgreSQL run the same rule, set-based, inside the database). Terms:
 * ``{"programme": KIND, "active": true|false}`` — whether the household has an enrolment in the programme
   (低保, 特困供养 …) active on the screening day;
 * ``{"new_within_days": N}`` — the fact's day lies at most N days before the screening day;
+* ``{"income_share": {"op": OP, "value": V, "days": N}}`` — the household's total ``amount`` of this kind of
+  data over the N days before the screening day (default 365: a year of hospital bills), as a share of its
+  net income in its latest income statement, compared with V (a household without a statement, or with no
+  positive income, is compared as if the share were above any bound);
 * ``{"any": [terms]}`` — one of the terms holds; ``{"not": term}`` — the term does not hold.
 
 ``OP`` is one of ``eq ne gt gte lt lte in not_in``. ``V`` is a literal or a policy value
@@ -27,11 +31,12 @@ rule's code: changing the policy changes the rule from the day the new value tak
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DecimalField, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext as _
 
 from bangfu.policy import catalogue
@@ -104,6 +109,23 @@ def policy_keys(condition: Sequence[Any]) -> list[str]:
 
     walk(list(condition))
     return list(dict.fromkeys(keys))
+
+
+def _terms(terms: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+    """Every term of a condition, those inside ``any`` and ``not`` included."""
+    for term in terms:
+        if not isinstance(term, Mapping):
+            continue
+        yield term
+        if isinstance(term.get("any"), list):
+            yield from _terms(term["any"])
+        if "not" in term:
+            yield from _terms([term["not"]])
+
+
+def is_aggregate(condition: Sequence[Any]) -> bool:
+    """Whether the condition tests a household's total (``income_share``) rather than one fact."""
+    return any("income_share" in term for term in _terms(condition))
 
 
 def fields_of(condition: Sequence[Any]) -> list[str]:
@@ -190,6 +212,18 @@ def _check_term(term: Any, *, fields: Sequence[str], source: str, where: str) ->
         if not isinstance(days, int) or not 0 < days <= MAX_DAYS:
             raise RuleError(_("%(where)s：天数须为1至3660的整数") % {"where": where})
         return
+    if "income_share" in term:
+        share = term["income_share"]
+        if source == "income" or not isinstance(share, Mapping) or share.get("op") not in ("gt", "gte"):
+            raise RuleError(
+                _('%(where)s：收入占比须写成 {"op": "gt", "value": 比例}，且只用于部门数据')
+                % {"where": where}
+            )
+        days = share.get("days", 365)
+        if not isinstance(days, int) or not 0 < days <= MAX_DAYS:
+            raise RuleError(_("%(where)s：天数须为1至3660的整数") % {"where": where})
+        _check_value(share.get("value"), op="gt", where=where)
+        return
     raise RuleError(
         _("%(where)s：无法识别的条件 %(keys)s") % {"where": where, "keys": "、".join(map(str, term))}
     )
@@ -273,7 +307,43 @@ def _compile_term(
     if "new_within_days" in term:
         since = on - dt.timedelta(days=int(term["new_within_days"]))
         return Q(event_date__gt=since) | Q(event_date__isnull=True, start_date__gt=since)
+    if "income_share" in term:
+        return _income_share(term["income_share"], source=source, on=on, resolve=resolve, household=household)
     raise RuleError(_("无法识别的条件"))
+
+
+def _income_share(
+    share: Mapping[str, Any], *, source: str, on: dt.date, resolve: Resolve, household: str
+) -> Q:
+    """The household's total amount of ``source`` data over the window, against its latest net income times
+    the ratio: two correlated subqueries per row, computed inside the database."""
+    from bangfu.datasets.models import DatasetRecord
+    from bangfu.registry.models import IncomeStatement
+
+    since = on - dt.timedelta(days=int(share.get("days", 365)))
+    total = (
+        DatasetRecord.objects.filter(
+            household=OuterRef(f"{household}_id"),
+            kind=source,
+            version__is_current=True,
+            event_date__gt=since,
+            event_date__lte=on,
+        )
+        .order_by()
+        .values("household")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    income = (
+        IncomeStatement.objects.filter(household=OuterRef(f"{household}_id"), period_end__lte=on)
+        .order_by("-period_end", "-id")
+        .values("net_income")[:1]
+    )
+    ratio = Decimal(str(resolve_value(share.get("value"), resolve)))
+    bound = ExpressionWrapper(Subquery(income) * Value(ratio), output_field=DecimalField())
+    above = GreaterThan if share.get("op") == "gt" else GreaterThanOrEqual
+    no_income = ~Exists(income) | Q(LessThanOrEqual(Subquery(income), Value(Decimal(0))))
+    return Q(above(Subquery(total), bound)) | no_income
 
 
 def _comparison(path: str, term: Mapping[str, Any], resolve: Resolve) -> Q:

@@ -164,9 +164,13 @@ def _columns(source: str, compared: Sequence[str]) -> list[str]:
     ]
 
 
-def _episode(source: str, row: dict[str, Any]) -> str:
-    """A digest of the facts' natural keys: the same facts from another upload or run give the same one."""
-    if source == INCOME_SOURCE:
+def _episode(source: str, row: dict[str, Any], *, yearly: int | None = None) -> str:
+    """A digest of the facts' natural keys: the same facts from another upload or run give the same one. A
+    rule over a household's total (``yearly``: the screening year) has one episode per household and year,
+    whichever of its rows carried it past the bound."""
+    if yearly is not None:
+        parts = [source, "total", str(yearly)]
+    elif source == INCOME_SOURCE:
         parts = [source, str(row["period_start"]), str(row["period_end"])]
     else:
         parts = [
@@ -442,13 +446,14 @@ def _run_rule(
     adapt_date = connection.ops.adapt_datefield_value
     screened_on = adapt_date(on)
     due_on = {county: adapt_date(day) for county, day in due.items()}
+    yearly = on.year if rules.is_aggregate(rule.condition) else None
     households: set[int] = set()
     seen: set[tuple[int, str]] = set()
     new: list[tuple[Any, ...]] = []
     for row in rows:
         household = row["household_id"]
         households.add(household)
-        key = (household, _episode(rule.source, row))
+        key = (household, _episode(rule.source, row, yearly=yearly))
         # One warning per household and episode, however many rows (two uploads of one stay) carry it.
         if key in seen:
             continue

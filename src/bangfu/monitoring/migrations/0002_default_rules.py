@@ -38,6 +38,16 @@ RULES: list[dict[str, Any]] = [
         "condition": [{"not": PRIORITY}, {"field": "amount", "op": "gt", "value": {"policy": "medical.oop_per_stay_other"}}],
     },
     {
+        "code": "MED-03",
+        "name": "一年内医疗自付累计超过家庭纯收入的规定比例",
+        "source": "medical",
+        "risk_type": "因病",
+        "window_days": 365,
+        "condition": [
+            {"income_share": {"op": "gt", "value": {"policy": "medical.oop_income_ratio"}, "days": 365}}
+        ],
+    },
+    {
         "code": "HOU-01",
         "name": "重点对象住房鉴定为危房",
         "source": "housing",

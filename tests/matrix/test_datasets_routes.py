@@ -11,6 +11,7 @@ import pytest
 
 from bangfu.accounts.models import Sector
 from bangfu.datasets.models import DatasetVersion
+from bangfu.registry.models import ImportRun
 from tests.factories import ImportRunFactory, UserFactory
 from tests.permissions import PermissionMatrix, Route
 
@@ -40,6 +41,13 @@ def version_ids() -> Mapping[str, object]:
     return {"pk": version.pk}
 
 
+def run_ids() -> Mapping[str, object]:
+    run = ImportRun.objects.filter(kind="datasets.medical", file_name="住院.xlsx").first()
+    if run is None:
+        run = ImportRunFactory(kind="datasets.medical", file_name="住院.xlsx", status="rejected")
+    return {"pk": run.pk}
+
+
 class TestDatasetRoutes(PermissionMatrix):
     routes = [  # noqa: RUF012 — the matrix reads this class attribute
         Route("/datasets/", allowed=READERS, setup=version_ids, marker=MARKER, shown_to=OVER_COUNTY),
@@ -50,6 +58,15 @@ class TestDatasetRoutes(PermissionMatrix):
             setup=version_ids,
             marker=MARKER,
             shown_to=OVER_COUNTY,
+        ),
+        # An upload's run: readers over its county who are no department (a department sees only its own).
+        Route(
+            "/datasets/runs/{pk}/",
+            allowed=OVER_COUNTY - {"department_user"},
+            outside=frozenset({"other_county_clerk", "department_user"}),
+            setup=run_ids,
+            marker="住院.xlsx",
+            shown_to=OVER_COUNTY - {"department_user"},
         ),
     ]
 

@@ -62,18 +62,40 @@ def import_dataset(
     on: dt.date | None = None,
 ) -> ImportRun:
     """Check ``path`` as a file of ``kind`` for the data period ``period_start``..``period_end`` and, without
-    errors and unless ``dry_run``, store it as a new version (module docstring).
+    errors and unless ``dry_run``, store it as a new version (module docstring), now: the command and the
+    API. The upload page queues the same work (``start_dataset_import``).
 
-    Raises ``PermissionDenied`` for a user who may not upload this kind. Side effects: the stored file and
-    its ``ImportRun`` (status, problems, summary, annotated workbook on problems); on success the version,
-    its records and their matches; audit events for the run and the version.
+    Raises ``PermissionDenied`` for a user who may not upload this kind. Side effects: see
+    ``run_dataset_import``.
     """
+    run = prepare_dataset_import(
+        by=by,
+        kind=kind,
+        path=path,
+        file_name=file_name,
+        period_start=period_start,
+        period_end=period_end,
+        dry_run=dry_run,
+    )
+    return run_dataset_import(run=run, on=on)
+
+
+def prepare_dataset_import(
+    *,
+    by: User,
+    kind: str,
+    path: Path,
+    file_name: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    dry_run: bool = False,
+) -> ImportRun:
+    """Check the permission, keep the file until its run, create the pending run (kind and period in it)."""
     if kind not in DatasetKind.values:
         raise ValueError(f"unknown dataset kind {kind!r}")
     if not access.can_import(by, kind):
         raise PermissionDenied(_("您没有上传该类部门数据的权限。"))
-    on = on or timezone.localdate()
-    run = store_upload(
+    return store_upload(
         by=by,
         path=path,
         file_name=file_name,
@@ -81,6 +103,33 @@ def import_dataset(
         dry_run=dry_run,
         summary={"period_start": period_start.isoformat(), "period_end": period_end.isoformat()},
     )
+
+
+def start_dataset_import(**arguments: Any) -> ImportRun:
+    """``prepare_dataset_import``, then the run queued (``tasks.run_dataset_import``) once the upload commits:
+    a large file is imported in the background while the page shows its progress."""
+    from bangfu.datasets import tasks
+
+    run = prepare_dataset_import(**arguments)
+    transaction.on_commit(lambda: tasks.run_dataset_import_task.enqueue(run.pk))
+    return run
+
+
+def run_dataset_import(*, run: ImportRun, on: dt.date | None = None) -> ImportRun:
+    """The work of a prepared run: read and check every row; without errors and unless a dry run, store the
+    version, its records and their matches. The kept file is deleted whatever the outcome.
+
+    Side effects: the run's status, problems and summary; on success the version, its records and their
+    matches; audit events for the run and the version.
+    """
+    kind = run.kind.removeprefix(RUN_KIND_PREFIX)
+    by = run.created_by
+    if by is None:
+        raise ValueError("a dataset import run names its uploader")
+    period_start = dt.date.fromisoformat(run.summary["period_start"])
+    period_end = dt.date.fromisoformat(run.summary["period_end"])
+    dry_run = run.dry_run
+    on = on or timezone.localdate()
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
     reader = _Reader(run=run, kind=kind, period=(period_start, period_end), on=on)
     rows = reader.read()

@@ -11,4 +11,5 @@ app_name = "datasets"
 urlpatterns = [
     path("", views.dataset_list, name="dataset-list"),
     path("<int:pk>/", views.dataset_detail, name="dataset-detail"),
+    path("runs/<int:pk>/", views.run_detail, name="run-detail"),
 ]

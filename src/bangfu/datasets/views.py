@@ -11,7 +11,7 @@ from pathlib import Path, PurePath
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,11 +21,11 @@ from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number
 from bangfu.datasets import access
 from bangfu.datasets.forms import DatasetUploadForm
-from bangfu.datasets.importing import import_dataset
+from bangfu.datasets.importing import RUN_KIND_PREFIX, start_dataset_import
 from bangfu.datasets.models import DatasetRecord, DatasetVersion, MatchStatus
-from bangfu.regions.scoping import get_for_user
+from bangfu.regions.scoping import code_visible_to, get_for_user
 from bangfu.registry.importing import location_text, write_upload
-from bangfu.registry.models import ImportStatus
+from bangfu.registry.models import ImportRun, ImportStatus
 
 READERS = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.DEPARTMENT, Role.INSPECTION_GROUP})
 VERSIONS_PER_PAGE = 50
@@ -45,14 +45,14 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     kinds = access.importable_kinds(user)
     form = DatasetUploadForm(request.POST or None, request.FILES or None, kinds=kinds) if kinds else None
-    problems: list[dict[str, str]] = []
     if request.method == "POST":
         if form is None:
             raise PermissionDenied(_("您没有上传部门数据的权限。"))
         if form.is_valid():
             upload = form.cleaned_data["file"]
             with tempfile.TemporaryDirectory(prefix="bangfu-upload-") as directory:
-                run = import_dataset(
+                # The run keeps its own copy until it has been imported; the temporary one goes away here.
+                run = start_dataset_import(
                     by=user,
                     kind=form.cleaned_data["kind"],
                     path=write_upload(upload, Path(directory)),
@@ -61,23 +61,14 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
                     period_end=form.cleaned_data["period_end"],
                     dry_run=form.cleaned_data["dry_run"],
                 )
-            if run.status == ImportStatus.SUCCEEDED:
-                messages.success(request, _("已导入“%(name)s”。") % {"name": run.file_name})
-                return redirect("datasets:dataset-detail", pk=run.dataset_version.pk)
-            if run.status == ImportStatus.CHECKED:
-                messages.success(request, _("“%(name)s”校验通过，未写入数据。") % {"name": run.file_name})
-            else:
-                form.add_error(None, _("文件未通过校验，未写入任何数据：请按下列问题修改后重新上传。"))
-                problems = [
-                    {"where": location_text(p), "level": p["level"], "message": p["message"]}
-                    for p in run.problems
-                ]
+            messages.success(request, _("已上传“%(name)s”，正在校验导入。") % {"name": run.file_name})
+            return redirect("datasets:run-detail", pk=run.pk)
     versions = list(
         DatasetVersion.objects.visible_to(user)
         .select_related("uploaded_by")
         .order_by("-id")[:VERSIONS_PER_PAGE]
     )
-    context = {"form": form, "versions": versions, "problems": problems}
+    context = {"form": form, "versions": versions}
     return render(request, "datasets/dataset_list.html", context)
 
 
@@ -103,3 +94,46 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {"version": version, "rows": rows, "limit": ROWS_SHOWN}
     return render(request, "datasets/dataset_detail.html", context)
+
+
+def _run_for(user: User, pk: int) -> ImportRun:
+    """A department upload's run: its uploader's, or in the scope of a reader who is no department (a
+    department sees its own uploads only); anything else is not found."""
+    run = (
+        ImportRun.objects.filter(pk=pk, kind__startswith=RUN_KIND_PREFIX).select_related("created_by").first()
+    )
+    if run is None or not (
+        run.created_by_id == user.pk
+        or (user.role != Role.DEPARTMENT and code_visible_to(user, run.region_code))
+    ):
+        raise Http404
+    return run
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An upload being checked and imported: its status (htmx asks again every two seconds while it is
+    queued or running), then its problems by row and column, or the version it stored."""
+    user = _reader(request)
+    run = _run_for(user, pk)
+    active = run.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
+    version = None
+    if run.status == ImportStatus.SUCCEEDED:
+        version = DatasetVersion.objects.filter(
+            kind=run.kind.removeprefix(RUN_KIND_PREFIX),
+            region_code=run.region_code,
+            number=run.summary.get("version"),
+        ).first()
+    context = {
+        "run": run,
+        "active": active,
+        "version": version,
+        "problems": [
+            {"where": location_text(p), "level": p["level"], "message": p["message"]} for p in run.problems
+        ],
+    }
+    template = (
+        "datasets/_run_status.html" if request.headers.get("HX-Request") else "datasets/run_detail.html"
+    )
+    return render(request, template, context)

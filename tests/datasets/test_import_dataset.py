@@ -275,3 +275,23 @@ def test_the_command_prints_the_matches_and_exits_1_on_a_rejected_file(
         call_command("import_dataset", "medical", str(bad), "--user", "medical_clerk", "--period", "2026-02")
     assert raised.value.returncode == 1
     assert "第3行 C列" in capsys.readouterr().out
+
+
+def test_an_unexpected_error_fails_the_run_and_stores_nothing(
+    tmp_path: Path, settings: Any, department_user: User, people: dict[str, Member], monkeypatch: Any
+) -> None:
+    from bangfu.datasets import importing
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing, "_match_row", broken)
+    run = run_import(department_user, write_file(tmp_path / "m.xlsx", rows_for(people)))
+
+    assert run.status == ImportStatus.FAILED
+    assert "disk full" in run.problems[0]["message"]
+    assert not DatasetVersion.objects.exists()
+    assert not DatasetRecord.objects.exists()
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -39,6 +40,8 @@ from bangfu.registry.models import ImportRun, ImportStatus, Member
 
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 BATCH: Final = 2000
 # Cells that differ on every row: parsed each, not memoised.
@@ -117,11 +120,34 @@ def start_dataset_import(**arguments: Any) -> ImportRun:
 
 def run_dataset_import(*, run: ImportRun, on: dt.date | None = None) -> ImportRun:
     """The work of a prepared run: read and check every row; without errors and unless a dry run, store the
-    version, its records and their matches. The kept file is deleted whatever the outcome.
+    version, its records and their matches. The kept file is deleted whatever the outcome; an unexpected
+    error leaves the run ``failed`` with its reason, nothing stored (the store is one transaction).
 
     Side effects: the run's status, problems and summary; on success the version, its records and their
     matches; audit events for the run and the version.
     """
+    try:
+        return _run(run, on=on)
+    except Exception as exc:
+        logger.exception("dataset import run %s failed", run.pk)
+        if run.stored_file:  # not yet deleted when the error came before the check was done
+            stored_path(run).unlink(missing_ok=True)
+        message = _("系统错误，导入未完成，未写入任何数据：%(error)s") % {
+            "error": f"{type(exc).__name__}: {exc}"
+        }
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportStatus.FAILED,
+            stored_file="",
+            problems=[{"sheet": "", "row": 0, "column": "", "level": "error", "message": message[:1000]}],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        audit_run(run)
+        return run
+
+
+def _run(run: ImportRun, *, on: dt.date | None) -> ImportRun:
     kind = run.kind.removeprefix(RUN_KIND_PREFIX)
     by = run.created_by
     if by is None:

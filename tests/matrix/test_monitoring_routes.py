@@ -116,6 +116,8 @@ class TestMonitoringRoutes(PermissionMatrix):
             marker="MED-01",
             shown_to=BUSINESS_PERSONAS,
         ),
+        # The rule form: the city headquarters only.
+        Route("/warnings/rules/new/", allowed=frozenset({"city_hq"})),
         # The data-quality list: the registry's readers, each their scope's (departments read no registry).
         Route(
             "/warnings/quality/",

@@ -20,6 +20,7 @@ from bangfu.monitoring.models import (
     ScreeningWarning,
     WarningStatus,
 )
+from bangfu.regions.codes import is_scope_prefix
 from bangfu.regions.scoping import code_visible_to
 
 if TYPE_CHECKING:
@@ -29,9 +30,11 @@ if TYPE_CHECKING:
 class MonitoringRefused(Exception):
     """A write refused for its content; ``message`` is Chinese."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.message = message
+        # The form field the message belongs beside ("" for the whole form).
+        self.field = field
 
 
 def answer_warning(
@@ -92,10 +95,15 @@ def add_rule(
         raise MonitoringRefused(_("数据来源无效：%(source)s") % {"source": source})
     if not code.strip() or not name.strip() or not risk_type.strip():
         raise MonitoringRefused(_("规则编码、名称和风险类型都须填写"))
+    if region_prefix and not is_scope_prefix(region_prefix):
+        raise MonitoringRefused(
+            _("适用范围须为区划代码前缀（如 61、6109、610902）：%(prefix)s") % {"prefix": region_prefix},
+            field="region_prefix",
+        )
     try:
         rules.check(condition, source=source)
     except rules.RuleError as exc:
-        raise MonitoringRefused(str(exc)) from exc
+        raise MonitoringRefused(str(exc), field="condition") from exc
     with transaction.atomic():
         rule = ScreeningRule.objects.create(
             code=code.strip(),

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/", views.warning_detail, name="warning-detail"),
     path("<int:pk>/answer/", views.warning_answer, name="warning-answer"),
     path("rules/", views.rule_list, name="rule-list"),
+    path("rules/new/", views.rule_new, name="rule-new"),
     path("quality/", views.quality_list, name="quality-list"),
 ]

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,8 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.monitoring import access, quality, services
+from bangfu.monitoring.forms import RuleForm
 from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningWarning, WarningStatus
-from bangfu.monitoring.screening import rules_in_force
+from bangfu.monitoring.screening import ScreeningError, rules_in_force, screen
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import get_for_user
 from bangfu.registry import access as registry_access
@@ -180,7 +182,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     rules = list(ScreeningRule.objects.order_by("code", "region_prefix", "-effective_from"))
     in_force = {r.pk for r in rules_in_force(on=today, include_disabled=True)}
     rows = [{"rule": r, "in_force": r.pk in in_force} for r in rules]
-    return render(request, "monitoring/rule_list.html", {"rows": rows, "today": today})
+    context = {"rows": rows, "today": today, "can_edit": access.can_edit_rules(current_user(request))}
+    return render(request, "monitoring/rule_list.html", context)
 
 
 QUALITY_SHOWN = 200
@@ -218,3 +221,32 @@ def quality_list(request: HttpRequest) -> HttpResponse:
     found_on = issues.values_list("found_on", flat=True).first()
     context = {"checks": checks, "rows": rows, "code": code, "found_on": found_on, "limit": QUALITY_SHOWN}
     return render(request, "monitoring/quality_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_new(request: HttpRequest) -> HttpResponse:
+    """A new rule, or a new version of a rule (the same code, a later ``effective_from``): city headquarters
+    only. "预览" counts what the rule would flag on its first day, without adding it."""
+    user = current_user(request, required=True)
+    if not access.can_edit_rules(user):
+        raise PermissionDenied(_("只有市级指挥部可以维护筛查规则。"))
+    form = RuleForm(request.POST or None)
+    preview: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            with transaction.atomic():
+                rule = services.add_rule(by=user, request=request, **values)
+                if "preview" in request.POST:
+                    _run, preview = screen(on=rule.effective_from, codes=[rule.code], dry_run=True)
+                    transaction.set_rollback(True)
+        except services.MonitoringRefused as exc:
+            form.add_error(exc.field or None, exc.message)
+        except ScreeningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if not preview:
+                messages.success(request, _("已新增规则 %(code)s。") % {"code": rule.code})
+                return redirect("monitoring:rule-list")
+    return render(request, "monitoring/rule_form.html", {"form": form, "preview": preview})

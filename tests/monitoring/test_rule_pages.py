@@ -1,0 +1,76 @@
+"""The rule catalogue's form: the city headquarters adds a rule (or a version of one) on the page, with a
+preview that adds nothing; a bad condition is explained beside the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from bangfu.accounts.models import User
+from bangfu.monitoring.models import ScreeningRule
+from bangfu.policy.services import add_policy_version
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "code": "MED-61",
+    "name": "陕西：单次住院自付超过8000元",
+    "source": "medical",
+    "risk_type": "因病",
+    "condition": json.dumps([{"field": "amount", "op": "gt", "value": 8000}]),
+    "window_days": "90",
+    "region_prefix": "61",
+    "effective_from": "2026-04-01",
+    "enabled": "on",
+}
+
+
+def client(user: User) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_the_city_adds_a_rule_on_the_page(city_hq: User) -> None:
+    response = client(city_hq).post("/warnings/rules/new/", FORM)
+
+    assert response.status_code == 302
+    rule = ScreeningRule.objects.get(code="MED-61")
+    assert (rule.window_days, rule.region_prefix, rule.enabled) == (90, "61", True)
+    assert "MED-61" in client(city_hq).get("/warnings/rules/").content.decode()
+
+
+def test_a_bad_condition_is_explained_and_nothing_is_added(city_hq: User) -> None:
+    bad = {**FORM, "condition": json.dumps([{"field": "amount", "op": "between", "value": 1}])}
+    page = client(city_hq).post("/warnings/rules/new/", bad).content.decode()
+    assert "比较方式“between”无效" in page
+    broken = client(city_hq).post("/warnings/rules/new/", {**FORM, "condition": "[{"}).content.decode()
+    assert "条件不是有效的 JSON" in broken
+    padded = client(city_hq).post("/warnings/rules/new/", {**FORM, "region_prefix": "6100"}).content.decode()
+    assert "适用范围须为区划代码前缀" in padded
+    assert not ScreeningRule.objects.filter(code="MED-61").exists()
+
+
+def test_a_preview_counts_and_adds_nothing(regions: object, city_hq: User) -> None:
+    import datetime as dt
+
+    add_policy_version(
+        key="deadline.warning_feedback",
+        region_prefix="61",
+        effective_from=dt.date(2025, 1, 1),
+        value={"days": 5, "unit": "calendar"},
+        source_note="测试",
+        by=None,
+    )
+    page = client(city_hq).post("/warnings/rules/new/", {**FORM, "preview": "1"}).content.decode()
+
+    assert "MED-61：将涉及0户" in page
+    assert not ScreeningRule.objects.filter(code="MED-61").exists()
+
+
+def test_only_the_city_sees_the_form(county_clerk: User, city_hq: User) -> None:
+    assert client(county_clerk).get("/warnings/rules/new/").status_code == 403
+    assert "/warnings/rules/new/" not in client(county_clerk).get("/warnings/rules/").content.decode()
+    assert "/warnings/rules/new/" in client(city_hq).get("/warnings/rules/").content.decode()

@@ -139,3 +139,27 @@ def test_the_api_answers_like_the_page(regions: dict[str, Region], village_cadre
     assert done.status_code == 200
     assert done.json()["status"] == "included"
     assert done.json()["overdue"] is False
+
+
+def test_a_department_sees_per_rule_what_became_of_its_warnings(
+    regions: dict[str, Region], department_user: User, village_cadre: User
+) -> None:
+    today = timezone.localdate()
+    late = make_warning(due=today - dt.timedelta(days=1), number="610902001001000021")
+    make_warning(due=today + dt.timedelta(days=3), number="610902001001000022")
+    excluded = make_warning(due=today + dt.timedelta(days=3), number="610902001001000023")
+    from bangfu.monitoring import services
+
+    services.answer_warning(
+        warning=excluded, by=village_cadre, status=WarningStatus.EXCLUDED, reason="已理赔"
+    )
+
+    page = client(department_user).get("/warnings/").content.decode()
+    row = re.search(r'<tr data-rule="MED-01">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
+    # rule, awaiting a check, overdue, included, excluded, returned
+    assert [c.strip() for c in cells] == ["MED-01", "2", "1", "0", "1", "0"]
+    assert late.pk
+    # Villages and towns get the inbox without this table.
+    assert "data-outcomes" not in client(village_cadre).get("/warnings/").content.decode()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bangfu.accounts.models import User
+from bangfu.accounts.models import Role, User
 from bangfu.accounts.permissions import current_user
 from bangfu.monitoring import access, quality, services
 from bangfu.monitoring.forms import RuleForm
@@ -116,8 +116,29 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         {"warning": w, "village": villages.get(w.region_code, w.region_code), "overdue": _overdue(w, today)}
         for w in page
     ]
-    context = {"form": form, "rows": rows, "counts": counts, "show": show, "more": more, "today": today}
+    context = {
+        "form": form,
+        "rows": rows,
+        "counts": counts,
+        "show": show,
+        "more": more,
+        "today": today,
+        "outcomes": _outcomes(visible, today) if user.role == Role.DEPARTMENT else None,
+    }
     return render(request, "monitoring/warning_list.html", context)
+
+
+def _outcomes(visible: QuerySet[ScreeningWarning], today: dt.date) -> list[dict[str, Any]]:
+    """A department's view of what its data raised: per rule, how many warnings await a check (and how many
+    of those are overdue), were included, excluded, or returned as a data error — one grouped query."""
+    by_status = {status: Count("id", filter=Q(status=status)) for status in WarningStatus.values}
+    rows = (
+        visible.order_by()
+        .values("rule_code")
+        .annotate(**by_status, overdue=Count("id", filter=Q(status=WarningStatus.NEW, due_on__lt=today)))
+        .order_by("rule_code")
+    )
+    return [dict(row) for row in rows]
 
 
 def _overdue(warning: ScreeningWarning, today: dt.date) -> bool:

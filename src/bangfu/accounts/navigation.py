@@ -66,7 +66,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
     # The nightly data-quality findings of the registry: what each village has to fix.
     NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
-    # Departments upload their data; the city and counties collect it (bangfu.datasets.views.READERS).
+    # Departments upload their data; the city and counties collect it (bangfu.datasets.access.READER_ROLES).
     NavItem(
         _("部门数据"),
         "datasets:dataset-list",

@@ -11,6 +11,12 @@ from bangfu.datasets.models import SECTORS, DatasetKind
 from bangfu.regions.scoping import reads_business_data
 
 COLLECTOR_ROLES = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE})
+# Who reads the uploads (pages and API): the collectors, the departments (their own sector's), inspectors.
+READER_ROLES = frozenset({*COLLECTOR_ROLES, Role.DEPARTMENT, Role.INSPECTION_GROUP})
+
+
+def can_read(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in READER_ROLES
 
 
 def can_import(user: Any, kind: str) -> bool:

@@ -21,7 +21,6 @@ from bangfu.datasets import access
 from bangfu.datasets.forms import DatasetUploadForm
 from bangfu.datasets.importing import import_dataset
 from bangfu.datasets.models import DatasetVersion
-from bangfu.datasets.views import READERS
 from bangfu.registry.importing import write_upload
 from bangfu.registry.models import ImportStatus
 
@@ -88,7 +87,7 @@ class InvalidUploadOut(Schema):
 
 def _reader(request: HttpRequest) -> User:
     user = current_user(request)
-    if user is None or user.role not in READERS:
+    if user is None or not access.can_read(user):
         raise AuthorizationError(403, _("您的角色不能查看部门数据。"))
     return user
 

@@ -27,14 +27,13 @@ from bangfu.regions.scoping import code_visible_to, get_for_user
 from bangfu.registry.importing import location_text, write_upload
 from bangfu.registry.models import ImportRun, ImportStatus
 
-READERS = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.DEPARTMENT, Role.INSPECTION_GROUP})
 VERSIONS_PER_PAGE = 50
 ROWS_SHOWN = 200
 
 
 def _reader(request: HttpRequest) -> User:
     user = current_user(request, required=True)
-    if user.role not in READERS:
+    if not access.can_read(user):
         raise PermissionDenied(_("您的角色不能查看部门数据。"))
     return user
 

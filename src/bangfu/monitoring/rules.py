@@ -111,40 +111,26 @@ def policy_keys(condition: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _terms(terms: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+def terms(condition: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
     """Every term of a condition, those inside ``any`` and ``not`` included."""
-    for term in terms:
+    for term in condition:
         if not isinstance(term, Mapping):
             continue
         yield term
         if isinstance(term.get("any"), list):
-            yield from _terms(term["any"])
+            yield from terms(term["any"])
         if "not" in term:
-            yield from _terms([term["not"]])
+            yield from terms([term["not"]])
 
 
 def is_aggregate(condition: Sequence[Any]) -> bool:
     """Whether the condition tests a household's total (``income_share``) rather than one fact."""
-    return any("income_share" in term for term in _terms(condition))
+    return any("income_share" in term for term in terms(condition))
 
 
 def fields_of(condition: Sequence[Any]) -> list[str]:
     """The fact fields a condition compares (shown among a warning's facts)."""
-    found: list[str] = []
-
-    def walk(terms: Iterable[Any]) -> None:
-        for term in terms:
-            if not isinstance(term, Mapping):
-                continue
-            if "field" in term:
-                found.append(str(term["field"]))
-            if "any" in term and isinstance(term["any"], list):
-                walk(term["any"])
-            if "not" in term:
-                walk([term["not"]])
-
-    walk(condition)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(str(term["field"]) for term in terms(condition) if "field" in term))
 
 
 def check(condition: Any, *, source: str) -> None:

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -202,25 +202,18 @@ def _text(value: Any) -> str:
 def _tests(condition: Sequence[Any], resolve: rules.Resolve, labels: dict[str, str]) -> list[dict[str, str]]:
     """The comparisons of the condition's fact fields with the values resolved for this county."""
     out: list[dict[str, str]] = []
-
-    def walk(terms: Iterable[Any]) -> None:
-        for term in terms:
-            if "any" in term:
-                walk(term["any"])
-            elif "not" in term:
-                walk([term["not"]])
-            elif "field" in term:
-                value = term.get("value")
-                out.append(
-                    {
-                        "field": labels.get(term["field"], term["field"]),
-                        "op": rules.OP_SYMBOLS[term["op"]],
-                        "threshold": _text(rules.resolve_value(value, resolve)),
-                        "policy": str(value.get("policy", "")) if isinstance(value, dict) else "",
-                    }
-                )
-
-    walk(condition)
+    for term in rules.terms(condition):
+        if "field" not in term:
+            continue
+        value = term.get("value")
+        out.append(
+            {
+                "field": labels.get(term["field"], term["field"]),
+                "op": rules.OP_SYMBOLS[term["op"]],
+                "threshold": _text(rules.resolve_value(value, resolve)),
+                "policy": str(value.get("policy", "")) if isinstance(value, dict) else "",
+            }
+        )
     return out
 
 

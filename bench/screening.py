@@ -3,7 +3,7 @@ raw baselines on the same data in the same run.
 
 Runs against the configured database (``BANGFU_VAR_DIR``'s SQLite, or ``DATABASE_URL``); loads the demo
 population first when there is none (``--households``), then, when the department tables are empty, the
-demo's last-month uploads of six departments (``bangfu.demo.departments``: ~2M rows at 1M households, one
+demo's last-month uploads of eight departments (``bangfu.demo.departments``: ~2M rows at 1M households, one
 INSERT … SELECT per kind, the medical upload matched as a file is). ``--rematch`` times matching again.
 
 Then, with the rules and policy values in force today:
@@ -216,7 +216,7 @@ def duckdb_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
     base = "FROM records r JOIN households h ON h.id = r.household_id WHERE h.status = 'active' AND "
     with_members = base.replace("WHERE", "JOIN members m ON m.id = r.member_id WHERE")
     grades = ", ".join(f"'{g}'" for g in t["housing.unsafe_grades"])
-    sixteen, six = years_before(on, 16), years_before(on, 6)
+    sixteen, six, sixty_one = years_before(on, 16), years_before(on, 6), years_before(on, 61)
     queries = {
         "MED-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'medical' AND {window(90)} AND {priority}"
         f" AND r.amount > {t['medical.oop_per_stay_monitored']}",
@@ -238,6 +238,11 @@ def duckdb_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         f" r.start_date > {d} - INTERVAL 90 DAY)) AND NOT EXISTS (SELECT 1 FROM programmes p WHERE"
         f" p.household_id = h.id AND p.kind = 'dibao' AND p.start_date <= {d} AND (p.end_date IS NULL OR"
         f" p.end_date >= {d}))",
+        "DTH-01": f"SELECT DISTINCT r.household_id {with_members} r.kind = 'death' AND {window(180)}"
+        f" AND m.birth_date <= DATE '{sixteen}' AND m.birth_date > DATE '{sixty_one}'"
+        " AND m.labour_capacity IN ('skilled', 'ordinary')",
+        "DSR-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'disaster' AND {window(180)}"
+        " AND r.category <> ''",
         "INC-01": "SELECT DISTINCT s.household_id FROM statements s"
         " JOIN households h ON h.id = s.household_id"
         f" WHERE h.status = 'active' AND s.period_end > {d} - INTERVAL 400 DAY AND s.period_end <= {d}"
@@ -310,7 +315,8 @@ def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         & is_priority
         & rows["grade"].isin(t["housing.unsafe_grades"]),
     )
-    births = rows["member_id"].map(members.set_index("id")["birth_date"])
+    people = members.set_index("id")
+    births = rows["member_id"].map(people["birth_date"])
     add(
         "EDU-01",
         (rows["kind"] == "school")
@@ -319,6 +325,15 @@ def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         & (births <= pd.Timestamp(years_before(on, 6)))
         & (births > pd.Timestamp(years_before(on, 16))),
     )
+    add(
+        "DTH-01",
+        (rows["kind"] == "death")
+        & within(180)
+        & (births <= pd.Timestamp(years_before(on, 16)))
+        & (births > pd.Timestamp(years_before(on, 61)))
+        & rows["member_id"].map(people["labour_capacity"]).isin(["skilled", "ordinary"]),
+    )
+    add("DSR-01", (rows["kind"] == "disaster") & within(180) & (rows["category"] != ""))
     add("DIS-01", (rows["kind"] == "disability") & within(365) & rows["grade"].isin(["1", "2"]) & within(90))
     add(
         "EMP-01",

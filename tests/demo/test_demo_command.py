@@ -102,7 +102,9 @@ def test_demo_adds_last_months_department_data_and_screens_it_once(
     versions = DatasetVersion.objects.all()
     assert sorted(versions.values_list("kind", flat=True)) == [
         "assistance",
+        "death",
         "disability",
+        "disaster",
         "employment",
         "housing",
         "medical",
@@ -115,6 +117,8 @@ def test_demo_adds_last_months_department_data_and_screens_it_once(
     assert DatasetRecord.objects.filter(household__isnull=True).count() == 0
     warnings = ScreeningWarning.objects.count()
     assert warnings > 0
+    # The flood's households are warned by the disaster rule.
+    assert ScreeningWarning.objects.filter(rule_code="DSR-01").exists()
     assert f"{records:,} 条；筛查生成预警线索 {warnings:,} 条" in out
     # A second run keeps the data and does not screen again.
     call_command("demo", "--no-serve", *ALLOW)

@@ -1,4 +1,4 @@
-"""Department data for the demo city: last month's uploads of six departments, drawn from the population.
+"""Department data for the demo city: last month's uploads of eight departments, drawn from the population.
 
 Each kind is one INSERT … SELECT over the current members (set-based: a million households take seconds):
 which members a department lists, and their amounts, grades and statuses, come from a multiplicative hash
@@ -93,6 +93,28 @@ KINDS: list[tuple[str, str, str, dict[str, str]]] = [
             "grade": "''",
         },
     ),
+    (
+        # Deaths reported by the police (户籍注销) or the funeral homes (火化): about 7 per 1,000 a year.
+        "death",
+        "public_security",
+        "m.id % 1667 = 11",
+        {
+            "amount": "NULL",
+            "category": f"CASE WHEN {U} < 700 THEN 'deregistered' ELSE 'cremation' END",
+            "grade": "''",
+        },
+    ),
+    (
+        # A flood and landslides: about one household in a hundred lost crops or rooms (listed by head).
+        "disaster",
+        "emergency",
+        "m.relation = 'head' AND m.household_id % 97 = 5",
+        {
+            "amount": f"1000 + {V} * 3",
+            "category": f"CASE WHEN {U} < 800 THEN 'flood' ELSE 'geological' END",
+            "grade": "''",
+        },
+    ),
 ]
 # Kinds whose upload is a register (every holder), not last month's events: its period starts long before.
 REGISTERS = frozenset({"disability", "assistance"})
@@ -119,7 +141,7 @@ def _as_date(expression: str) -> str:
 
 
 def load_department_data(*, on: dt.date, uploader: User) -> DepartmentData:
-    """Last month's uploads (relative to ``on``) of the six departments, once: nothing when the database
+    """Last month's uploads (relative to ``on``) of the eight departments, once: nothing when the database
     already holds department data. One transaction."""
     if DatasetRecord.objects.exists():
         return DepartmentData(

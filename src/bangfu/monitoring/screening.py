@@ -20,17 +20,20 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Coalesce, Concat, JSONArray, JSONObject, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
+from bangfu.core import setbased
 from bangfu.datasets.layouts import columns as dataset_columns
 from bangfu.datasets.models import DatasetKind, DatasetRecord, DatasetVersion
 from bangfu.monitoring import rules
@@ -50,7 +53,7 @@ from bangfu.registry.models import HouseholdStatus, IncomeStatement
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
 
-BATCH: Final = 2000
+EPISODE_LENGTH: Final = 40
 FEEDBACK_KEY: Final = "deadline.warning_feedback"
 INCOME_LABELS: Final = {"net_income_per_capita": "人均纯收入", "net_income": "家庭纯收入"}
 
@@ -143,46 +146,6 @@ def _source_rows(source: str, *, on: dt.date, window_days: int) -> QuerySet[Any]
     ).filter(dated)
 
 
-def _columns(source: str, compared: Sequence[str]) -> list[str]:
-    if source == INCOME_SOURCE:
-        return ["id", "household_id", "region_code", "period_start", "period_end", *compared]
-    return [
-        "id",
-        "household_id",
-        "region_code",
-        "row",
-        "id_number_index",
-        "event_date",
-        "start_date",
-        "category",
-        "grade",
-        "version__number",
-        "version__sector",
-        "version__period_start",
-        "version__period_end",
-        *compared,
-    ]
-
-
-def _episode(source: str, row: dict[str, Any], *, yearly: int | None = None) -> str:
-    """A digest of the facts' natural keys: the same facts from another upload or run give the same one. A
-    rule over a household's total (``yearly``: the screening year) has one episode per household and year,
-    whichever of its rows carried it past the bound."""
-    if yearly is not None:
-        parts = [source, "total", str(yearly)]
-    elif source == INCOME_SOURCE:
-        parts = [source, str(row["period_start"]), str(row["period_end"])]
-    else:
-        parts = [
-            source,
-            row["id_number_index"],
-            str(row["event_date"] or row["start_date"] or ""),
-            row["category"],
-            row["grade"],
-        ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
-
-
 def _labels(source: str) -> dict[str, str]:
     if source == INCOME_SOURCE:
         return dict(INCOME_LABELS)
@@ -215,38 +178,6 @@ def _tests(condition: Sequence[Any], resolve: rules.Resolve, labels: dict[str, s
             }
         )
     return out
-
-
-class _FactWriter:
-    """A rule's facts as the JSON text a warning stores: the parts shared by every row (the source, the
-    comparisons with this county's thresholds) are made once; per row only its values."""
-
-    def __init__(self, rule: ScreeningRule, labels: dict[str, str]) -> None:
-        self.rule = rule
-        self.labels = labels
-        self.compared = rules.fields_of(rule.condition)
-        self.income = rule.source == INCOME_SOURCE
-        self.source_label = str(_("农户收支情况")) if self.income else str(DatasetKind(rule.source).label)
-        self.tests: dict[str, list[dict[str, str]]] = {}
-
-    def json(self, row: dict[str, Any], resolve: rules.Resolve, county: str) -> str:
-        if county not in self.tests:
-            self.tests[county] = _tests(self.rule.condition, resolve, self.labels)
-        labels = self.labels
-        values = {labels.get(name, name): _text(row.get(name)) for name in self.compared}
-        facts: dict[str, Any] = {"source": self.rule.source, "source_label": self.source_label}
-        if self.income:
-            facts["period"] = [_text(row["period_start"]), _text(row["period_end"])]
-        else:
-            for name in ("event_date", "start_date"):
-                if row.get(name) and labels.get(name) and labels[name] not in values:
-                    values[labels[name]] = _text(row[name])
-            facts["version"] = row["version__number"]
-            facts["period"] = [_text(row["version__period_start"]), _text(row["version__period_end"])]
-            facts["row"] = row["row"]
-        facts["values"] = values
-        facts["tests"] = self.tests[county]
-        return json.dumps(facts, ensure_ascii=False)
 
 
 # --- the run ------------------------------------------------------------------------------------------------
@@ -296,7 +227,7 @@ def screen(
     those kinds of data run, over those uploads' rows only — what is already warned stays as it is.
 
     Raises ``ScreeningError`` when the feedback deadline is not set for a county. Side effects (not in a
-    dry run): new warnings (one transaction), the run, one audit event.
+    dry run): new warnings, the run, one audit event — one transaction.
     """
     started = timezone.now()
     chosen = rules_in_force(on=on, codes=codes, include_disabled=dry_run and bool(codes))
@@ -306,21 +237,24 @@ def screen(
     county_codes = counties(region_prefix)
     policies = _Policies(on)
     due = _due_dates(county_codes, on) if county_codes else {}
-    results: list[RuleResult] = []
-    pending: list[tuple[Any, ...]] = []
-    for rule in chosen:
-        result, rows = _run_rule(
-            rule, chosen, county_codes=county_codes, policies=policies, on=on, due=due, versions=versions
-        )
-        results.append(result)
-        pending.extend(rows)
     run = ScreeningRun(
         as_of=on, region_prefix=region_prefix, dry_run=dry_run, started_at=started, created_by=by
     )
-    with transaction.atomic():
-        if not dry_run:
-            _insert(pending)
-        run.created_warnings = len(pending)
+    with transaction.atomic(), _hits_table():
+        results = [
+            _run_rule(
+                rule,
+                chosen,
+                county_codes=county_codes,
+                policies=policies,
+                on=on,
+                due=due,
+                versions=versions,
+                dry_run=dry_run,
+            )
+            for rule in chosen
+        ]
+        run.created_warnings = sum(r.new for r in results)
         run.counts = {
             "rules": {
                 r.code: {
@@ -345,50 +279,112 @@ def screen(
     return run, results
 
 
-WARNING_COLUMNS: Final = (
-    "household_id",
-    "region_code",
-    "rule_id",
-    "rule_code",
-    "risk_type",
-    "sector",
-    "episode",
-    "facts",
-    "screened_on",
-    "due_on",
-    "status",
-    "answer_reason",
-    "created_at",
-)
+# --- a rule's warnings, written by the database -------------------------------------------------------------
+
+HITS: Final = "monitoring_screening_hits"
+# The columns a rule's query gives for each matching row; the rest of a warning is the same for all of them.
+HIT_COLUMNS: Final = ("household_id", "region_code", "sector", "episode", "facts", "due_on")
 
 
-def _insert(rows: Sequence[tuple[Any, ...]]) -> None:
-    """The new warnings; an episode warned meanwhile by a concurrent run is skipped by the unique constraint
-    (ON CONFLICT DO NOTHING). PostgreSQL: COPY into a temporary table, then one INSERT … SELECT; SQLite: one
-    INSERT per batch."""
-    if not rows:
-        return
+@contextmanager
+def _hits_table() -> Iterator[None]:
+    """A temporary table for the rows one rule finds (its warnings to be, existing episodes included): they
+    are counted and the new ones written from there, without coming back to Python."""
     ops = connection.ops
     table = ops.quote_name(ScreeningWarning._meta.db_table)
-    columns = ", ".join(ops.quote_name(name) for name in WARNING_COLUMNS)
-    # Identifiers come from the model's metadata; every value is a parameter or copied data.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            create = f"CREATE TEMPORARY TABLE new_warnings ON COMMIT DROP AS SELECT {columns} FROM {table}"  # noqa: S608
-            cursor.execute(f"{create} WITH NO DATA")
-            with cursor.cursor.copy(f"COPY new_warnings ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM new_warnings ON CONFLICT DO NOTHING"  # noqa: S608
-            )
-            cursor.execute("DROP TABLE new_warnings")
-        return
-    marks = ", ".join(["%s"] * len(WARNING_COLUMNS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    columns = ", ".join(ops.quote_name(name) for name in HIT_COLUMNS)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
+        cursor.execute(f"DROP TABLE IF EXISTS {HITS}")
+        # Names come from this module and the model's metadata.
+        cursor.execute(f"CREATE TEMPORARY TABLE {HITS} AS SELECT {columns} FROM {table} WHERE 1 = 0")  # noqa: S608
+    yield
+    # (After an error the transaction's rollback takes the table away.)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {HITS}")
+
+
+def _episode(rule: ScreeningRule, on: dt.date) -> Any:
+    """The episode of a row, computed by the database: a digest of the facts' natural keys (the person, the
+    day, the category and grade; an income statement's period), so that the same facts from another upload or
+    run give the same one. A rule over a household's total has one episode per household and year, whichever
+    of its rows carried it past the bound."""
+    if rules.is_aggregate(rule.condition):
+        text = "|".join([rule.source, "total", str(on.year)])
+        return Value(hashlib.sha256(text.encode()).hexdigest()[:EPISODE_LENGTH])
+    if rule.source == INCOME_SOURCE:
+        parts = [
+            Value(f"{rule.source}|"),
+            setbased.DayText(F("period_start")),
+            Value("|"),
+            setbased.DayText(F("period_end")),
+        ]
+    else:
+        parts = [
+            Value(f"{rule.source}|"),
+            F("id_number_index"),
+            Value("|"),
+            Coalesce(
+                setbased.DayText(F("event_date")),
+                setbased.DayText(F("start_date")),
+                Value(""),
+                output_field=TextField(),
+            ),
+            Value("|"),
+            F("category"),
+            Value("|"),
+            F("grade"),
+        ]
+    return Substr(setbased.Sha256Hex(Concat(*parts, output_field=TextField())), 1, EPISODE_LENGTH)
+
+
+def _facts(rule: ScreeningRule, tests: list[dict[str, str]]) -> Any:
+    """The facts a warning shows, as JSON built by the database: the source, the upload's version, period
+    and row (an income statement's period), the values the condition compared (and the day of the fact),
+    and the comparisons with the thresholds of the county."""
+    income = rule.source == INCOME_SOURCE
+    model = IncomeStatement if income else DatasetRecord
+    labels = _labels(rule.source)
+    compared = rules.fields_of(rule.condition)
+    values: dict[str, Any] = {
+        labels.get(name, name): Coalesce(
+            setbased.field_text(model, name), Value(""), output_field=TextField()
+        )
+        for name in compared
+    }
+    facts: dict[str, Any] = {
+        "source": Value(rule.source),
+        "source_label": Value(str(_("农户收支情况")) if income else str(DatasetKind(rule.source).label)),
+    }
+    if income:
+        facts["period"] = JSONArray(setbased.DayText(F("period_start")), setbased.DayText(F("period_end")))
+    else:
+        for name in ("event_date", "start_date"):
+            if labels.get(name) and labels[name] not in values:
+                values[labels[name]] = setbased.DayText(F(name))  # left out where the row has none
+        facts["version"] = F("version__number")
+        facts["period"] = JSONArray(
+            setbased.DayText(F("version__period_start")), setbased.DayText(F("version__period_end"))
+        )
+        facts["row"] = F("row")
+    facts["values"] = setbased.StripNulls(JSONObject(**values))
+    facts["tests"] = setbased.JSONText(json.dumps(tests, ensure_ascii=False))
+    return JSONObject(**facts)
+
+
+def _due_on(county_codes: Sequence[str], due: dict[str, dt.date]) -> Any:
+    """Each row's feedback deadline: its county's (counties with the same day share one branch)."""
+    days: dict[dt.date, list[str]] = defaultdict(list)
+    for county in county_codes:
+        days[due[county]].append(county)
+    if len(days) == 1:
+        return Value(next(iter(days)), output_field=DateField())
+    whens = []
+    for day, members in days.items():
+        where = Q(pk__in=[])
+        for county in members:
+            where |= _range(county)
+        whens.append(When(where, then=Value(day, output_field=DateField())))
+    return Case(*whens, output_field=DateField())
 
 
 def _run_rule(
@@ -399,13 +395,15 @@ def _run_rule(
     policies: _Policies,
     on: dt.date,
     due: dict[str, dt.date],
-    versions: Sequence[int] | None = None,
-) -> tuple[RuleResult, list[tuple[Any, ...]]]:
-    """What the rule finds, and the rows of its new warnings (``WARNING_COLUMNS``): one query for the facts,
-    one for the episodes already warned; facts are spelled out only for the new ones."""
+    versions: Sequence[int] | None,
+    dry_run: bool,
+) -> RuleResult:
+    """What the rule finds, its new warnings written (unless ``dry_run``): one query per group of counties
+    with the same policy values fills the hits table (every matching row with its episode and facts, built
+    by the database); one grouped count; one INSERT … SELECT of the episodes not warned yet."""
     result = RuleResult(code=rule.code, name=rule.name)
     keys = rules.policy_keys(rule.condition)
-    # Counties with the same policy values share one branch of the query.
+    # Counties with the same policy values share one query.
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     resolved: dict[str, dict[str, Any]] = {}
     for county in county_codes:
@@ -417,61 +415,89 @@ def _run_rule(
             continue
         groups[tuple(repr(resolved[county][key]) for key in keys)].append(county)
     if not groups:
-        return result, []
-    condition = Q(pk__in=[])
-    for members in groups.values():
-        where = Q(pk__in=[])
-        for county in members:
-            where |= _range(county)
-        condition |= where & rules.compile_condition(
-            rule.condition, source=rule.source, on=on, resolve=resolved[members[0]].__getitem__
-        )
-    columns = _columns(rule.source, rules.fields_of(rule.condition))
+        return result
     source = _source_rows(rule.source, on=on, window_days=rule.window_days)
     if versions is not None:
         source = source.filter(version_id__in=versions)
-    rows = source.filter(_rule_scope(rule, all_rules)).filter(condition).values(*columns)
-    existing = set(
-        ScreeningWarning.objects.filter(rule_code=rule.code).values_list("household_id", "episode")
-    )
-    facts = _FactWriter(rule, _labels(rule.source))
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    adapt_date = connection.ops.adapt_datefield_value
-    screened_on = adapt_date(on)
-    due_on = {county: adapt_date(day) for county, day in due.items()}
-    yearly = on.year if rules.is_aggregate(rule.condition) else None
-    households: set[int] = set()
-    seen: set[tuple[int, str]] = set()
-    new: list[tuple[Any, ...]] = []
-    for row in rows:
-        household = row["household_id"]
-        households.add(household)
-        key = (household, _episode(rule.source, row, yearly=yearly))
-        # One warning per household and episode, however many rows (two uploads of one stay) carry it.
-        if key in seen:
-            continue
-        seen.add(key)
-        county = row["region_code"][:6]
-        result.by_county[county] += 1
-        if key in existing:
-            continue
-        new.append(
-            (
-                household,
-                row["region_code"],
-                rule.pk,
-                rule.code,
-                rule.risk_type,
-                row.get("version__sector", ""),
-                key[1],
-                facts.json(row, resolved[county].__getitem__, county),
-                screened_on,
-                due_on[county],
-                WarningStatus.NEW.value,
-                "",
-                now,
+    source = source.filter(_rule_scope(rule, all_rules))
+    labels = _labels(rule.source)
+    for members in groups.values():
+        resolve = resolved[members[0]].__getitem__
+        where = Q(pk__in=[])
+        for county in members:
+            where |= _range(county)
+        condition = rules.compile_condition(rule.condition, source=rule.source, on=on, resolve=resolve)
+        found = (
+            source.filter(where & condition)
+            .annotate(
+                episode=_episode(rule, on),
+                facts=_facts(rule, _tests(rule.condition, resolve, labels)),
+                due_on=_due_on(members, due),
+                **({"sector": Value("")} if rule.source == INCOME_SOURCE else {}),
             )
+            .values(*HIT_COLUMNS)
         )
-    result.flagged = len(households)
-    result.new = len(new)
-    return result, new
+        setbased.insert_from(HITS, found)
+    _count(result)
+    result.new = _count_new(rule) if dry_run else _write_new(rule, on)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {HITS}")  # noqa: S608
+    return result
+
+
+def _count(result: RuleResult) -> None:
+    """The households the rule flagged, and its episodes per county (one warning each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT SUBSTR(region_code, 1, 6), COUNT(DISTINCT household_id), COUNT(*)"  # noqa: S608
+            f" FROM (SELECT DISTINCT household_id, region_code, episode FROM {HITS}) e"
+            " GROUP BY SUBSTR(region_code, 1, 6)"
+        )
+        for county, households, episodes in cursor.fetchall():
+            result.flagged += households
+            result.by_county[county] = episodes
+
+
+def _not_warned(rule: ScreeningRule) -> tuple[str, list[Any]]:
+    warnings = connection.ops.quote_name(ScreeningWarning._meta.db_table)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {warnings} w WHERE w.rule_code = %s"  # noqa: S608
+        f" AND w.household_id = {HITS}.household_id AND w.episode = {HITS}.episode)",
+        [rule.code],
+    )
+
+
+def _count_new(rule: ScreeningRule) -> int:
+    where, params = _not_warned(rule)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT DISTINCT household_id, episode FROM {HITS} WHERE {where}) e",  # noqa: S608
+            params,
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _write_new(rule: ScreeningRule, on: dt.date) -> int:
+    """The warnings of the episodes not warned yet (one per household and episode, whichever row carries
+    it); an episode a concurrent run warned meanwhile is skipped by the unique constraint."""
+    ops = connection.ops
+    table = ops.quote_name(ScreeningWarning._meta.db_table)
+    constants = {
+        "rule_id": rule.pk,
+        "rule_code": rule.code,
+        "risk_type": rule.risk_type,
+        "screened_on": ops.adapt_datefield_value(on),
+        "status": WarningStatus.NEW.value,
+        "answer_reason": "",
+        "created_at": ops.adapt_datetimefield_value(timezone.now()),
+    }
+    columns = ", ".join(ops.quote_name(name) for name in [*HIT_COLUMNS, *constants])
+    picked = ", ".join([*(ops.quote_name(name) for name in HIT_COLUMNS), *(["%s"] * len(constants))])
+    where, params = _not_warned(rule)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {picked} FROM {HITS} WHERE {where}"  # noqa: S608
+            " ON CONFLICT DO NOTHING",
+            [*constants.values(), *params],
+        )
+        return max(cursor.rowcount, 0)

@@ -1,0 +1,122 @@
+"""Set-based writes from querysets: ``INSERT … SELECT`` of a queryset's rows into a table, inside the
+database, and the few SQL expressions that spell values as text and JSON the same way on SQLite and
+PostgreSQL (so that a row's JSON built by the database matches what Python would have written).
+
+Used where a job derives many rows from many rows (the screening's warnings): nothing comes back to Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Func, Value
+from django.db.models.functions import SHA256
+
+
+def field_text(model: type[models.Model], name: str) -> Any:
+    """The value of ``model``'s field ``name`` (a path through relations allowed) as the text a person reads:
+    money with two decimals, a day as YYYY-MM-DD, anything else as it is; NULL stays NULL."""
+    field: Any = model._meta.get_field(name.split("__")[0])
+    for part in name.split("__")[1:]:
+        field = field.related_model._meta.get_field(part)
+    output = getattr(field, "output_field", None) or field
+    if isinstance(output, models.DecimalField):
+        return MoneyText(models.F(name))
+    if isinstance(output, models.DateField):
+        return DayText(models.F(name))
+    return models.F(name)
+
+
+class MoneyText(Func):
+    """A decimal as text with two places ('7000.00'); NULL stays NULL."""
+
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CASE WHEN %(expressions)s IS NULL THEN NULL ELSE printf('%%.2f', %(expressions)s) END",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(ROUND(%(expressions)s, 2))::text", **extra)
+
+
+class DayText(Func):
+    """A date as YYYY-MM-DD text (SQLite keeps dates so); NULL stays NULL."""
+
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="TO_CHAR(%(expressions)s, 'YYYY-MM-DD')", **extra)
+
+
+class Sha256Hex(SHA256):
+    """The SHA-256 of a text, in lowercase hex, as Python's ``hashlib`` spells it (PostgreSQL's built-in
+    ``sha256`` rather than pgcrypto's ``digest``, which Django's ``SHA256`` needs)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')",
+            **extra,
+        )
+
+
+class JSONText(Func):
+    """A JSON document given as text, as a JSON value of the query (to nest it in ``JSONObject``)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Value(text, output_field=models.TextField()))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="json(%(expressions)s)", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)::jsonb", **extra)
+
+
+class StripNulls(Func):
+    """A JSON object without its members whose value is null (a fact a row does not have)."""
+
+    output_field = models.JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # A merge patch drops the members it sets to null (RFC 7396).
+        return self.as_sql(compiler, connection, template="json_patch('{}', %(expressions)s)", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="jsonb_strip_nulls(%(expressions)s)", **extra)
+
+
+def insert_from(
+    table: str,
+    rows: models.QuerySet[Any],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    skip_conflicts: bool = False,
+) -> int:
+    """``INSERT INTO table`` the rows of ``rows`` (a ``values()`` queryset whose names are the table's
+    columns) with ``constants`` (column → value, the same for every row); returns how many were written.
+    With ``skip_conflicts`` a row that breaks a unique constraint is skipped (ON CONFLICT DO NOTHING)."""
+    constants = dict(constants or {})
+    names: Sequence[str] = list(rows.query.values_select) + list(rows.query.annotation_select)
+    sql, params = rows.query.sql_with_params()
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(name) for name in [*names, *constants])
+    picked = ", ".join([*(f"q.{ops.quote_name(name)}" for name in names), *(["%s"] * len(constants))])
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    statement = f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM ({sql}) q{conflict}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*constants.values(), *params])
+        return max(cursor.rowcount, 0)

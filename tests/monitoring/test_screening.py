@@ -452,6 +452,18 @@ def test_medical_costs_over_a_share_of_the_households_income_warn_once_a_year(
 
     assert warned() == {("MED-03", city["modest"].household_id)}
     assert {r.code: (r.flagged, r.new) for r in results} == {"MED-03": (1, 1)}
+    # The warning shows the total and the income it was compared with, and the ratio of the policy.
+    facts = ScreeningWarning.objects.get().facts
+    assert facts["values"]["累计金额"] == "19000.50"
+    assert facts["values"]["家庭纯收入"] == "27400.00"
+    assert facts["tests"] == [
+        {
+            "field": "累计金额占家庭纯收入比例",
+            "op": ">",
+            "threshold": "0.40",
+            "policy": "medical.oop_income_ratio",
+        }
+    ]
     # The next run, and another stay of the same household, add no second warning this year.
     _run, again = screen(on=ON + dt.timedelta(days=1), codes=["MED-03"])
     assert again[0].new == 0

@@ -35,12 +35,9 @@ class MoneyText(Func):
     output_field = models.TextField()
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CASE WHEN %(expressions)s IS NULL THEN NULL ELSE printf('%%.2f', %(expressions)s) END",
-            **extra,
-        )
+        # printf() spells NULL as 0.00: the value is tested first (its SQL, and its parameters, twice).
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"CASE WHEN ({sql}) IS NULL THEN NULL ELSE printf('%%.2f', {sql}) END", (*params, *params)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="(ROUND(%(expressions)s, 2))::text", **extra)

@@ -35,8 +35,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from django.db.models import DecimalField, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
+from django.db import connection
+from django.db.models import (
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from bangfu.policy import catalogue
@@ -252,9 +261,23 @@ def compile_condition(
     statement), with the policy values ``resolve`` gives and the screening day ``on``. ``household`` is
     the path from the row to its household."""
     q = Q()
-    for term in condition:
+    for term in sorted(condition, key=_cost):
         q &= _compile_term(term, source=source, on=on, resolve=resolve, household=household)
     return q
+
+
+def _cost(term: Any) -> int:
+    """The order the terms are tested in (SQLite tests them as written): the row's own values first, then
+    the person and household joined to it, then the lookups per row (programmes, a household's total)."""
+    if not isinstance(term, Mapping):
+        return 0
+    if "income_share" in term:
+        return 4
+    if "programme" in term or "any" in term or "not" in term:
+        return 3 if any("programme" in inner for inner in terms([term])) else 2
+    if "field" in term or "new_within_days" in term:
+        return 0
+    return 1
 
 
 def _compile_term(
@@ -265,8 +288,13 @@ def _compile_term(
 
     if "any" in term:
         q = Q(pk__in=[])
+        # The programmes an option asks to be active are tested in one lookup (低保 or 特困 or …).
+        kinds = [str(o["programme"]) for o in term["any"] if "programme" in o and o.get("active", True)]
         for option in term["any"]:
-            q |= again(option)
+            if not ("programme" in option and option.get("active", True)):
+                q |= again(option)
+        if kinds:
+            q |= Q(Exists(_enrolments(kinds, on=on, household=household)))
         return q
     if "not" in term:
         return ~again(term["not"])
@@ -285,10 +313,7 @@ def _compile_term(
             q &= Q(member__birth_date__gt=_years_before(on, int(bounds["lte"]) + 1))
         return q
     if "programme" in term:
-        active = ProgrammeEnrolment.objects.filter(
-            household=OuterRef(f"{household}_id"), kind=term["programme"]
-        ).active_on(on)
-        exists = Exists(active)
+        exists = Exists(_enrolments([str(term["programme"])], on=on, household=household))
         return Q(exists) if term.get("active", True) else ~Q(exists)
     if "new_within_days" in term:
         since = on - dt.timedelta(days=int(term["new_within_days"]))
@@ -298,38 +323,83 @@ def _compile_term(
     raise RuleError(_("无法识别的条件"))
 
 
+def _enrolments(kinds: Sequence[str], *, on: dt.date, household: str) -> QuerySet[Any]:
+    """The household's enrolments in one of the programmes ``kinds``, active on ``on``."""
+    return ProgrammeEnrolment.objects.filter(household=OuterRef(f"{household}_id"), kind__in=kinds).active_on(
+        on
+    )
+
+
+def _share_rows(share: Mapping[str, Any], *, source: str, on: dt.date) -> QuerySet[Any]:
+    """The rows a household's total adds up: this kind of data, current uploads, over the term's window."""
+    from bangfu.datasets.models import DatasetRecord
+
+    since = on - dt.timedelta(days=int(share.get("days", 365)))
+    return DatasetRecord.objects.filter(
+        kind=source, version__is_current=True, event_date__gt=since, event_date__lte=on
+    ).order_by()
+
+
+def _latest_income(household: OuterRef, *, on: dt.date) -> Subquery:
+    """The net income of the household's latest income statement up to ``on``."""
+    from bangfu.registry.models import IncomeStatement
+
+    latest = IncomeStatement.objects.filter(household=household, period_end__lte=on).order_by(
+        "-period_end", "-id"
+    )
+    return Subquery(latest.values("net_income")[:1], output_field=DecimalField())
+
+
 def _income_share(
     share: Mapping[str, Any], *, source: str, on: dt.date, resolve: Resolve, household: str
 ) -> Q:
-    """The household's total amount of ``source`` data over the window, against its latest net income times
-    the ratio: two correlated subqueries per row, computed inside the database."""
-    from bangfu.datasets.models import DatasetRecord
+    """The households whose total amount of ``source`` data over the window is above their latest net
+    income times the ratio (or who have no positive income): one grouped subquery over the data, each
+    household's income looked up once — not a correlated total per row."""
     from bangfu.registry.models import IncomeStatement
 
-    since = on - dt.timedelta(days=int(share.get("days", 365)))
-    total = (
-        DatasetRecord.objects.filter(
-            household=OuterRef(f"{household}_id"),
-            kind=source,
-            version__is_current=True,
-            event_date__gt=since,
-            event_date__lte=on,
-        )
-        .order_by()
-        .values("household")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    income = (
-        IncomeStatement.objects.filter(household=OuterRef(f"{household}_id"), period_end__lte=on)
-        .order_by("-period_end", "-id")
-        .values("net_income")[:1]
-    )
     ratio = Decimal(str(resolve_value(share.get("value"), resolve)))
-    bound = ExpressionWrapper(Subquery(income) * Value(ratio), output_field=DecimalField())
-    above = GreaterThan if share.get("op") == "gt" else GreaterThanOrEqual
-    no_income = ~Exists(income) | Q(LessThanOrEqual(Subquery(income), Value(Decimal(0))))
-    return Q(above(Subquery(total), bound)) | no_income
+    totals = (
+        _share_rows(share, source=source, on=on)
+        .filter(household__isnull=False)
+        .values("household_id")
+        .annotate(total=Sum("amount"))
+    )
+    inner, params = totals.query.sql_with_params()
+    statements = connection.ops.quote_name(IncomeStatement._meta.db_table)
+    # Django would group by any expression its HAVING compares with (the income lookup, per row): the
+    # totals are grouped first and the income looked up once per household in the query around them. The
+    # income counts when positive (GREATEST of NULL and 0 is NULL on SQLite, 0 on PostgreSQL: NULLIF
+    # makes both NULL); without a positive income any total is over the bound (-1).
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    above = ">" if share.get("op") == "gt" else ">="
+    sql = (
+        f"SELECT t.household_id FROM ({inner}) t WHERE t.total {above} COALESCE(NULLIF({greatest}(("  # noqa: S608
+        f"SELECT s.net_income FROM {statements} s WHERE s.household_id = t.household_id"
+        " AND s.period_end <= %s ORDER BY s.period_end DESC, s.id DESC LIMIT 1), 0), 0) * %s, -1)"
+    )
+    day = connection.ops.adapt_datefield_value(on)
+    # Table names from the models' metadata, the inner query compiled by Django; values are parameters.
+    return Q(**{f"{household}_id__in": RawSQL(sql, (*params, day, ratio))})  # noqa: S611
+
+
+def share_facts(condition: Sequence[Any], *, source: str, on: dt.date) -> dict[str, Any]:
+    """For a condition over a household's total: the total and the income it was compared with, as
+    expressions over a warning's row (label → expression; evaluated only for the rows that warn)."""
+    for term in terms(condition):
+        if "income_share" in term:
+            total = (
+                _share_rows(term["income_share"], source=source, on=on)
+                .filter(household=OuterRef("household_id"))
+                .values("household")
+                .annotate(total=Sum("amount"))
+                .values("total")
+            )
+            return {
+                str(_("累计金额")): Subquery(total, output_field=DecimalField()),
+                str(_("家庭纯收入")): _latest_income(OuterRef("household_id"), on=on),
+            }
+    return {}
 
 
 def _comparison(path: str, term: Mapping[str, Any], resolve: Resolve) -> Q:

@@ -127,14 +127,13 @@ def counties(region_prefix: str) -> list[str]:
 
 
 def _source_rows(source: str, *, on: dt.date, window_days: int) -> QuerySet[Any]:
+    """The rows a rule over ``source`` reads: dated within its window, of an active household (for the
+    income source, ``_latest_only`` then keeps each household's latest statement)."""
     since = on - dt.timedelta(days=window_days)
     if source == INCOME_SOURCE:
-        newer = IncomeStatement.objects.filter(
-            household=OuterRef("household_id"), period_end__gt=OuterRef("period_end"), period_end__lte=on
-        )
         return IncomeStatement.objects.filter(
             period_end__gt=since, period_end__lte=on, household__status=HouseholdStatus.ACTIVE
-        ).filter(~Exists(newer))
+        )
     dated = Q(event_date__gt=since, event_date__lte=on) | Q(
         event_date__isnull=True, start_date__gt=since, start_date__lte=on
     )
@@ -144,6 +143,17 @@ def _source_rows(source: str, *, on: dt.date, window_days: int) -> QuerySet[Any]
         household__isnull=False,
         household__status=HouseholdStatus.ACTIVE,
     ).filter(dated)
+
+
+def _latest_only(rows: QuerySet[Any], *, source: str, on: dt.date) -> QuerySet[Any]:
+    """For the income source, each household's latest statement up to ``on`` — tested after the rule's
+    condition (SQLite tests in the order written, and the lookup per row is the costly part)."""
+    if source != INCOME_SOURCE:
+        return rows
+    newer = IncomeStatement.objects.filter(
+        household=OuterRef("household_id"), period_end__gt=OuterRef("period_end"), period_end__lte=on
+    )
+    return rows.filter(~Exists(newer))
 
 
 def _labels(source: str) -> dict[str, str]:
@@ -166,6 +176,8 @@ def _tests(condition: Sequence[Any], resolve: rules.Resolve, labels: dict[str, s
     """The comparisons of the condition's fact fields with the values resolved for this county."""
     out: list[dict[str, str]] = []
     for term in rules.terms(condition):
+        if "income_share" in term:
+            term = {"field": str(_("累计金额占家庭纯收入比例")), **term["income_share"]}
         if "field" not in term:
             continue
         value = term.get("value")
@@ -337,7 +349,7 @@ def _episode(rule: ScreeningRule, on: dt.date) -> Any:
     return Substr(setbased.Sha256Hex(Concat(*parts, output_field=TextField())), 1, EPISODE_LENGTH)
 
 
-def _facts(rule: ScreeningRule, tests: list[dict[str, str]]) -> Any:
+def _facts(rule: ScreeningRule, tests: list[dict[str, str]], on: dt.date) -> Any:
     """The facts a warning shows, as JSON built by the database: the source, the upload's version, period
     and row (an income statement's period), the values the condition compared (and the day of the fact),
     and the comparisons with the thresholds of the county."""
@@ -366,6 +378,8 @@ def _facts(rule: ScreeningRule, tests: list[dict[str, str]]) -> Any:
             setbased.DayText(F("version__period_start")), setbased.DayText(F("version__period_end"))
         )
         facts["row"] = F("row")
+    for label, total in rules.share_facts(rule.condition, source=rule.source, on=on).items():
+        values[label] = setbased.MoneyText(total)
     facts["values"] = setbased.StripNulls(JSONObject(**values))
     facts["tests"] = setbased.JSONText(json.dumps(tests, ensure_ascii=False))
     return JSONObject(**facts)
@@ -428,10 +442,10 @@ def _run_rule(
             where |= _range(county)
         condition = rules.compile_condition(rule.condition, source=rule.source, on=on, resolve=resolve)
         found = (
-            source.filter(where & condition)
+            _latest_only(source.filter(where & condition), source=rule.source, on=on)
             .annotate(
                 episode=_episode(rule, on),
-                facts=_facts(rule, _tests(rule.condition, resolve, labels)),
+                facts=_facts(rule, _tests(rule.condition, resolve, labels), on),
                 due_on=_due_on(members, due),
                 **({"sector": Value("")} if rule.source == INCOME_SOURCE else {}),
             )

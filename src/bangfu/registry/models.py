@@ -556,7 +556,10 @@ class IncomeStatement(models.Model):
     net income are generated columns of the database, so they can never be typed (RULES §3.1).
     """
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="income_statements")
+    # Indexed by the unique period and by the latest-statement index below.
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="income_statements", db_index=False
+    )
     region_code = models.CharField(_("所在村"), max_length=12)
     period_kind = models.CharField(_("统计口径"), max_length=16, choices=PeriodKind.choices)
     period_start = models.DateField(_("起始日期"))
@@ -601,6 +604,8 @@ class IncomeStatement(models.Model):
                 condition=Q(period_end__gte=F("period_start")), name="registry_income_period_ordered"
             ),
         ]
+        # A household's latest statement up to a day (the screening's income rules, the household page).
+        indexes: ClassVar = [models.Index(fields=["household", "period_end"], name="registry_income_latest")]
 
     def __str__(self) -> str:
         return f"{self.period_start:%Y-%m-%d}—{self.period_end:%Y-%m-%d}"

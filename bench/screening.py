@@ -108,7 +108,7 @@ def export_parquet(directory: Path) -> dict[str, Path]:
         "members": "SELECT id, household_id, birth_date, labour_capacity FROM registry_member",
         "programmes": "SELECT household_id, kind, start_date, end_date FROM registry_programmeenrolment",
         "statements": (
-            "SELECT household_id, region_code, period_end, net_income_per_capita"
+            "SELECT id, household_id, region_code, period_end, net_income, net_income_per_capita"
             " FROM registry_incomestatement"
         ),
         "records": (
@@ -133,6 +133,7 @@ def export_parquet(directory: Path) -> dict[str, Path]:
         "end_date": day,
         "period_end": day,
         "net_income_per_capita": number,
+        "net_income": number,
         "id_number_index": text,
         "event_date": day,
         "amount": number,
@@ -150,7 +151,7 @@ def export_parquet(directory: Path) -> dict[str, Path]:
                 data = {column: [row[i] for row in rows] for i, column in enumerate(columns)}
                 if "is_exited_poor" in data:
                     data["is_exited_poor"] = [bool(v) for v in data["is_exited_poor"]]
-                for column in ("amount", "net_income_per_capita"):
+                for column in ("amount", "net_income", "net_income_per_capita"):
                     if column in data:
                         data[column] = [float(v) if v is not None else None for v in data[column]]
                 for column in ("birth_date", "event_date", "start_date", "end_date", "period_end"):
@@ -176,6 +177,7 @@ def thresholds(on: dt.date) -> dict[str, Any]:
         [
             "medical.oop_per_stay_monitored",
             "medical.oop_per_stay_other",
+            "medical.oop_income_ratio",
             "housing.unsafe_grades",
             "employment.no_contribution_months",
             "monitoring_line",
@@ -243,6 +245,13 @@ def duckdb_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         " AND m.labour_capacity IN ('skilled', 'ordinary')",
         "DSR-01": f"SELECT DISTINCT r.household_id {base} r.kind = 'disaster' AND {window(180)}"
         " AND r.category <> ''",
+        "MED-03": "WITH totals AS (SELECT r.household_id, SUM(r.amount) AS total FROM records r"
+        f" WHERE r.kind = 'medical' AND r.event_date > {d} - INTERVAL 365 DAY AND r.event_date <= {d}"
+        " GROUP BY r.household_id), latest AS (SELECT household_id, arg_max(net_income, (period_end, id))"
+        f" AS income FROM statements WHERE period_end <= {d} GROUP BY household_id)"
+        " SELECT DISTINCT t.household_id FROM totals t JOIN households h ON h.id = t.household_id"
+        " LEFT JOIN latest l ON l.household_id = t.household_id WHERE h.status = 'active' AND t.total >"
+        f" COALESCE(CASE WHEN l.income > 0 THEN l.income * {t['medical.oop_income_ratio']} END, -1)",
         "INC-01": "SELECT DISTINCT s.household_id FROM statements s"
         " JOIN households h ON h.id = s.household_id"
         f" WHERE h.status = 'active' AND s.period_end > {d} - INTERVAL 400 DAY AND s.period_end <= {d}"
@@ -274,6 +283,7 @@ def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         for column in columns:
             frame[column] = pd.to_datetime(frame[column])
     active = households[households["status"] == "active"]
+    set_active = set(active["id"])
     live = programmes[
         (programmes["start_date"] <= day) & (programmes["end_date"].isna() | (programmes["end_date"] >= day))
     ]
@@ -349,11 +359,22 @@ def pandas_run(paths: dict[str, Path], on: dt.date, t: dict[str, Any]) -> set[tu
         & (rows["category"] == "dibao")
         & ~rows["household_id"].isin(on_dibao),
     )
+    medical = records[
+        (records["kind"] == "medical")
+        & (records["event_date"] > day - pd.Timedelta(days=365))
+        & (records["event_date"] <= day)
+    ]
+    totals = medical.groupby("household_id")["amount"].sum()
+    so_far = statements[statements["period_end"] <= day].sort_values(["period_end", "id"])
+    income = totals.index.map(so_far.groupby("household_id").tail(1).set_index("household_id")["net_income"])
+    ratio = float(t["medical.oop_income_ratio"])
+    over = totals[(income.isna() | (income <= 0) | (totals > income * ratio)).to_numpy()]
+    found.update(("MED-03", int(h)) for h in over.index if h in set_active)
     recent = statements[
         (statements["period_end"] > day - pd.Timedelta(days=400)) & (statements["period_end"] <= day)
     ]
     latest = recent.sort_values("period_end").groupby("household_id").tail(1)
-    latest = latest[latest["household_id"].isin(set(active["id"]))]
+    latest = latest[latest["household_id"].isin(set_active)]
     line = float(Decimal(str(t["monitoring_line"])) * Decimal("1.1"))
     found.update(("INC-01", int(h)) for h in latest[latest["net_income_per_capita"] < line]["household_id"])
     return found

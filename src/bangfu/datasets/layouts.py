@@ -36,20 +36,30 @@ class Column:
         return self.headers[0]
 
 
-def _choice(spellings: Mapping[str, str]) -> Callable[[Any], str | None]:
-    accepted = {cellvalues.normalize_text(text): code for text, code in spellings.items()}
-    accepted.update({cellvalues.normalize_text(code): code for code in spellings.values()})
+class _Choice:
+    """Reads a coded cell: any of the spellings, or the code itself. ``codes`` (code → the first spelling)
+    is what a rule may compare the field with."""
 
-    def parse(value: Any) -> str | None:
-        code = cellvalues.parse_choice(value, accepted)
+    def __init__(self, spellings: Mapping[str, str]) -> None:
+        self.spellings = spellings
+        self.accepted = {cellvalues.normalize_text(text): code for text, code in spellings.items()}
+        self.accepted.update({cellvalues.normalize_text(code): code for code in spellings.values()})
+        self.codes: dict[str, str] = {}
+        for text, code in spellings.items():
+            self.codes.setdefault(code, text)
+
+    def __call__(self, value: Any) -> str | None:
+        code = cellvalues.parse_choice(value, self.accepted)
         if code is None and not cellvalues.is_blank(value):
             raise cellvalues.CellError(
                 _("无法识别的值：%(value)s（可填：%(allowed)s）")
-                % {"value": cellvalues.cell_text(value), "allowed": "、".join(dict.fromkeys(spellings))}
+                % {"value": cellvalues.cell_text(value), "allowed": "、".join(dict.fromkeys(self.spellings))}
             )
         return code
 
-    return parse
+
+def _choice(spellings: Mapping[str, str]) -> _Choice:
+    return _Choice(spellings)
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -196,6 +206,11 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
 def columns(kind: str) -> tuple[Column, ...]:
     """Every column of a kind's file: the person's, then the kind's own."""
     return (*PERSON, *LAYOUTS[kind])
+
+
+def codes(kind: str) -> dict[str, dict[str, str]]:
+    """Field -> its codes and their names, for the kind's coded columns (what a rule compares them with)."""
+    return {column.field: column.parse.codes for column in LAYOUTS[kind] if isinstance(column.parse, _Choice)}
 
 
 def synonyms(kind: str) -> dict[str, tuple[str, ...]]:

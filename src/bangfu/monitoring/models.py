@@ -103,9 +103,14 @@ class ScreeningWarningQuerySet(ScopedQuerySet["ScreeningWarning"]):
 class ScreeningWarning(models.Model):
     """预警线索: one household's risk episode found by one rule, routed to its village."""
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="warnings")
+    # Indexed by the unique (household, rule code, episode) below: a screening writes a warning per row
+    # of 100,000s, and each index more is a write more (bench/screening.py).
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="warnings", db_index=False
+    )
     region_code = models.CharField(_("所在村"), max_length=12)
-    rule = models.ForeignKey(ScreeningRule, on_delete=models.PROTECT, related_name="warnings")
+    # Rule versions are never deleted (PROTECT): no index for the reverse lookup.
+    rule = models.ForeignKey(ScreeningRule, on_delete=models.PROTECT, related_name="warnings", db_index=False)
     rule_code = models.CharField(_("规则编码"), max_length=32)
     risk_type = models.CharField(_("风险类型"), max_length=32)
     # The sector whose data raised it ("" for a rule over the registry itself).
@@ -119,7 +124,12 @@ class ScreeningWarning(models.Model):
     )
     answer_reason = models.CharField(_("核查说明"), max_length=500, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     answered_at = models.DateTimeField(_("核查时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -131,7 +141,7 @@ class ScreeningWarning(models.Model):
         verbose_name_plural = _("预警线索")
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["rule_code", "household", "episode"], name="monitoring_warning_once"
+                fields=["household", "rule_code", "episode"], name="monitoring_warning_once"
             )
         ]
         indexes: ClassVar = [

@@ -22,9 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.models import Role, User
 from bangfu.accounts.permissions import current_user
-from bangfu.monitoring import access, quality, services
+from bangfu.monitoring import access, quality, rules, services
 from bangfu.monitoring.forms import RuleForm
-from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningWarning, WarningStatus
+from bangfu.monitoring.models import (
+    SOURCE_CHOICES,
+    QualityIssue,
+    ScreeningRule,
+    ScreeningWarning,
+    WarningStatus,
+)
 from bangfu.monitoring.screening import ScreeningError, rules_in_force, screen
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import get_for_user
@@ -270,4 +276,7 @@ def rule_new(request: HttpRequest) -> HttpResponse:
             if not preview:
                 messages.success(request, _("已新增规则 %(code)s。") % {"code": rule.code})
                 return redirect("monitoring:rule-list")
-    return render(request, "monitoring/rule_form.html", {"form": form, "preview": preview})
+    vocabulary = rules.vocabulary(source for source, _label in SOURCE_CHOICES)
+    return render(
+        request, "monitoring/rule_form.html", {"form": form, "preview": preview, "vocabulary": vocabulary}
+    )

@@ -1,5 +1,5 @@
-"""In chromium: the city headquarters writes a screening rule term by term — the builder writes the condition's
-JSON, reads it back, and steps aside for "any"/"not" groups — under the strict CSP."""
+"""In chromium: the city headquarters writes a screening rule term by term — the builder writes the
+condition's JSON, reads it back, and steps aside for "any"/"not" groups — under the strict CSP."""
 
 from __future__ import annotations
 

@@ -435,6 +435,7 @@ def _income_share(
         .annotate(total=Sum("amount"))
     )
     inner, params = totals.query.sql_with_params()
+    extra: tuple[Any, ...]
     if tabled_incomes():
         joined, income, extra = (
             f" LEFT JOIN {LATEST_INCOME} i ON i.household_id = t.household_id",

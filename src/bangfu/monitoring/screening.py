@@ -356,7 +356,7 @@ def _episode(rule: ScreeningRule, on: dt.date) -> Any:
         text = "|".join([rule.source, "total", str(on.year)])
         return Value(hashlib.sha256(text.encode()).hexdigest()[:EPISODE_LENGTH])
     if rule.source == INCOME_SOURCE:
-        parts = [
+        parts: list[Any] = [
             Value(f"{rule.source}|"),
             setbased.DayText(F("period_start")),
             Value("|"),
@@ -533,7 +533,7 @@ def _write_new(rule: ScreeningRule, on: dt.date) -> int:
     it); an episode a concurrent run warned meanwhile is skipped by the unique constraint."""
     ops = connection.ops
     table = ops.quote_name(ScreeningWarning._meta.db_table)
-    constants = {
+    constants: dict[str, Any] = {
         "rule_id": rule.pk,
         "rule_code": rule.code,
         "risk_type": rule.risk_type,

@@ -14,12 +14,13 @@ import pytest
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.audit.models import AuditEvent
 from bangfu.datasets.importing import import_dataset
-from bangfu.monitoring import rules, services
+from bangfu.monitoring import rules, screening, services
 from bangfu.monitoring.models import ScreeningRun, ScreeningWarning, WarningStatus
 from bangfu.monitoring.screening import screen
 from bangfu.policy.services import add_policy_version
@@ -181,6 +182,37 @@ def test_rerunning_and_reuploading_the_same_facts_create_no_duplicate_warnings(
     assert ScreeningWarning.objects.count() == 3
     assert (again.created_warnings, third.created_warnings) == (0, 0)
     assert {r.code: r.new for r in results} == {"MED-01": 0, "MED-02": 0}
+
+
+def foreign_keys_of_warnings() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA foreign_key_list(monitoring_screeningwarning)")
+            return {row[3] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid"
+            " AND a.attnum = ANY(c.conkey) WHERE c.contype = 'f'"
+            " AND c.conrelid = 'monitoring_screeningwarning'::regclass"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_large_run_writes_its_warnings_with_their_foreign_keys_checked_and_kept(
+    tmp_path: Path,
+    policies: None,
+    city: dict[str, Member],
+    department_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if it were a first run of 100,000s (on PostgreSQL the keys are checked in one join).
+    monkeypatch.setattr(screening, "BULK_CHECK_FROM", 1)
+    before = foreign_keys_of_warnings()
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city))
+
+    run, _results = screen(on=ON, codes=["MED-01", "MED-02"])
+
+    assert run.created_warnings == ScreeningWarning.objects.count() == 3
+    assert foreign_keys_of_warnings() == before == {"household_id", "rule_id", "answered_by_id"}
 
 
 def test_a_threshold_change_dated_next_month_does_not_change_todays_result(

@@ -218,3 +218,26 @@ def write_rows(table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * width)})"  # noqa: S608
         for chunk in chunks(rows, BATCH):
             cursor.executemany(sql, chunk)
+
+
+def drop_foreign_keys(tables: Sequence[str]) -> list[str]:
+    """PostgreSQL: drop the foreign keys of ``tables`` (inside the caller's transaction); returns the
+    statements that add them back. Adding a foreign key validates every row in one join, where a write
+    of many rows would check each row and key with a locking lookup. Until the transaction ends the
+    tables are locked against other readers and writers: for large batch writes only.
+
+    The transaction's pending deferred checks are made first (a table with pending trigger events cannot
+    be altered); constraints stay immediate for the rest of the transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
+            [[f'"{name}"' for name in tables] + list(tables)],
+        )
+        constraints = cursor.fetchall()
+        for table, name, _definition in constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in constraints
+    ]

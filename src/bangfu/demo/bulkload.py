@@ -40,7 +40,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from bangfu.core import crypto
+from bangfu.core import bulkwrite, crypto
 from bangfu.demo import population
 from bangfu.demo.population import COLUMNS, Batch, Settings, Unit
 from bangfu.registry import models as registry
@@ -353,19 +353,7 @@ def drop_indexes() -> list[str]:
 def drop_foreign_keys() -> list[str]:
     """PostgreSQL: drop the foreign keys of the registry tables; returns the statements that add them back
     (adding a foreign key validates all rows in one join)."""
-    names = [model._meta.db_table for model in MODELS.values()]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
-            [[f'"{name}"' for name in names] + names],
-        )
-        constraints = cursor.fetchall()
-        for table, name, _definition in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    return [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in constraints
-    ]
+    return bulkwrite.drop_foreign_keys([model._meta.db_table for model in MODELS.values()])
 
 
 def analyze() -> None:

@@ -552,7 +552,8 @@ def _write_new(on: dt.date, expected: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM {HITS}"  # noqa: S608
-            f" WHERE {NOT_WARNED} ON CONFLICT DO NOTHING",
+            # In the unique index's order: its pages are filled one after another, not at random.
+            f" WHERE {NOT_WARNED} ORDER BY household_id, rule_code, episode ON CONFLICT DO NOTHING",
             list(constants.values()),
         )
         written = max(cursor.rowcount, 0)

@@ -430,6 +430,20 @@ def main() -> None:
         f"  (runs: {', '.join(f'{x:.2f}' for x in agains)})"
     )
 
+    # What an upload triggers: the rules of its kind over its rows only (the medical upload, ~600,000 rows).
+    from bangfu.datasets.models import DatasetVersion
+
+    medical = DatasetVersion.objects.get(kind="medical", is_current=True)
+    increments = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        _run, touched = screen(on=on, versions=[medical.pk])
+        increments.append(time.perf_counter() - started)
+    print(
+        f"  after one upload (medical)  {statistics.median(increments):7.2f} s"
+        f"  rules {', '.join(r.code for r in touched)} over its {medical.row_count:,} rows"
+    )
+
     t = thresholds(on)
     with tempfile.TemporaryDirectory(prefix="bench-parquet-") as directory:
         started = time.perf_counter()

@@ -341,6 +341,8 @@ def _work_tables(*, on: dt.date, incomes: bool) -> Iterator[None]:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         # Names come from this module and the model's metadata.
         cursor.execute(f"CREATE TEMPORARY TABLE {HITS} AS SELECT {columns} FROM {table} WHERE 1 = 0")  # noqa: S608
+        # Each rule's rows are counted among all the rules' (without it, a scan of them all per count).
+        cursor.execute(f"CREATE INDEX {HITS}_rule ON {HITS} (rule_id)")
     if incomes and rules.tabled_incomes():
         _tabulate_latest_incomes(on)
     yield

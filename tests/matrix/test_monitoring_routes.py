@@ -7,9 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 
 import pytest
+from django.utils import timezone
 
 from bangfu.accounts.models import Sector
-from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningWarning
+from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningRun, ScreeningWarning
 from tests.factories import HouseholdFactory, MemberFactory, ensure_default_rules
 from tests.permissions import (
     BUSINESS_OVER_VILLAGE,
@@ -78,6 +79,29 @@ def rules_present() -> Mapping[str, object]:
     return {}
 
 
+def a_run() -> Mapping[str, object]:
+    """One nightly run that found households in 汉滨区 and 旬阳市."""
+    if not ScreeningRun.objects.exists():
+        ScreeningRun.objects.create(
+            as_of=dt.date(2026, 3, 20),
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+            created_warnings=4,
+            counts={
+                "rules": {
+                    "MED-01": {
+                        "name": "住院自付",
+                        "flagged": 4,
+                        "new": 4,
+                        "by_county": {"610902": 3, "610981": 1},
+                    }
+                },
+                "by_county": {"610902": 3, "610981": 1},
+            },
+        )
+    return {}
+
+
 def warning_state() -> object:
     return list(ScreeningWarning.objects.values_list("status", "answer_reason"))
 
@@ -118,6 +142,14 @@ class TestMonitoringRoutes(PermissionMatrix):
         ),
         # The rule form: the city headquarters only.
         Route("/warnings/rules/new/", allowed=frozenset({"city_hq"})),
+        # The screening runs: the city and the counties, each the columns of its own counties.
+        Route(
+            "/warnings/runs/",
+            allowed=frozenset({"city_hq", "county_clerk", "other_county_clerk"}),
+            setup=a_run,
+            marker="汉滨区",
+            shown_to=frozenset({"city_hq", "county_clerk"}),
+        ),
         # The data-quality list: the registry's readers, each their scope's (departments read no registry).
         Route(
             "/warnings/quality/",

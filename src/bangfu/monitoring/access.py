@@ -10,6 +10,8 @@ from bangfu.regions.scoping import reads_business_data
 # Who checks a warning on the ground and answers it: the village work team, or the town for its villages.
 ANSWER_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
 RULE_EDITOR_ROLES = frozenset({Role.CITY_HQ})
+# Who follows the screening runs (counts per rule and county): the levels that own counties.
+RUN_READER_ROLES = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE})
 
 
 def can_read(user: Any) -> bool:
@@ -23,3 +25,7 @@ def can_answer(user: Any) -> bool:
 
 def can_edit_rules(user: Any) -> bool:
     return reads_business_data(user) and getattr(user, "role", None) in RULE_EDITOR_ROLES
+
+
+def can_read_runs(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in RUN_READER_ROLES

@@ -15,4 +15,5 @@ urlpatterns = [
     path("rules/", views.rule_list, name="rule-list"),
     path("rules/new/", views.rule_new, name="rule-new"),
     path("quality/", views.quality_list, name="quality-list"),
+    path("runs/", views.run_list, name="run-list"),
 ]

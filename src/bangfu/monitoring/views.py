@@ -28,12 +28,14 @@ from bangfu.monitoring.models import (
     SOURCE_CHOICES,
     QualityIssue,
     ScreeningRule,
+    ScreeningRun,
     ScreeningWarning,
     WarningStatus,
 )
 from bangfu.monitoring.screening import ScreeningError, rules_in_force, screen
+from bangfu.regions.codes import Level, full_code
 from bangfu.regions.models import Region
-from bangfu.regions.scoping import get_for_user
+from bangfu.regions.scoping import code_visible_to, get_for_user
 from bangfu.registry import access as registry_access
 
 PAGE = 50
@@ -209,7 +211,13 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     rules = list(ScreeningRule.objects.order_by("code", "region_prefix", "-effective_from"))
     in_force = {r.pk for r in rules_in_force(on=today, include_disabled=True)}
     rows = [{"rule": r, "in_force": r.pk in in_force} for r in rules]
-    context = {"rows": rows, "today": today, "can_edit": access.can_edit_rules(current_user(request))}
+    user = current_user(request)
+    context = {
+        "rows": rows,
+        "today": today,
+        "can_edit": access.can_edit_rules(user),
+        "can_read_runs": access.can_read_runs(user),
+    }
     return render(request, "monitoring/rule_list.html", context)
 
 
@@ -280,3 +288,48 @@ def rule_new(request: HttpRequest) -> HttpResponse:
     return render(
         request, "monitoring/rule_form.html", {"form": form, "preview": preview, "vocabulary": vocabulary}
     )
+
+
+RUNS_SHOWN = 30
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    """The latest screening runs (the nightly job's, an upload's, a clerk's): what each rule found in each
+    county, the counties of the user's scope only."""
+    user = current_user(request, required=True)
+    if not access.can_read_runs(user):
+        raise PermissionDenied(_("只有市级指挥部和县区工作专班可以查看筛查记录。"))
+    runs = list(
+        ScreeningRun.objects.filter(dry_run=False)
+        .select_related("created_by")
+        .order_by("-started_at")[:RUNS_SHOWN]
+    )
+    names = dict(Region.objects.filter(level=Level.COUNTY).values_list("code", "name"))
+    rows = []
+    for run in runs:
+        counties = sorted(
+            county for county in run.counts.get("by_county", {}) if code_visible_to(user, full_code(county))
+        )
+        rules_found = [
+            {
+                "code": code,
+                "name": found.get("name", ""),
+                "cells": [found.get("by_county", {}).get(county, 0) for county in counties],
+                "new": found.get("new", 0),
+                "skipped": found.get("skipped", {}),
+            }
+            for code, found in sorted(run.counts.get("rules", {}).items())
+        ]
+        rows.append(
+            {
+                "run": run,
+                # Run-wide figures (new warnings) only to whom sees every county the run covered.
+                "whole": len(counties) == len(run.counts.get("by_county", {})),
+                "counties": [names.get(full_code(county), county) for county in counties],
+                "rules": rules_found,
+                "seconds": (run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
+            }
+        )
+    return render(request, "monitoring/run_list.html", {"rows": rows})

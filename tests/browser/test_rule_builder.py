@@ -98,7 +98,11 @@ def test_a_written_condition_is_read_back_and_groups_are_left_to_json(page: Page
     expect(rows.nth(1).get_by_label("不小于（岁）", exact=True)).to_have_value("6")
     expect(rows.nth(1).get_by_label("不大于（岁）", exact=True)).to_have_value("15")
 
-    textarea.fill(json.dumps([{"any": [{"field": "grade", "op": "eq", "value": "1"}]}]))
+    grouped = [{"any": [{"field": "grade", "op": "eq", "value": "1"}]}]
+    textarea.fill(json.dumps(grouped))
     textarea.dispatch_event("change")
     expect(page.get_by_text("该条件含“任一/否定”组合，请直接编辑下方 JSON。")).to_be_visible()
     expect(page.get_by_role("button", name="添加一项条件")).to_be_disabled()
+    # Changing the source does not write the old rows over the grouped condition.
+    page.get_by_label("数据来源").select_option("disability")
+    assert condition(page) == grouped

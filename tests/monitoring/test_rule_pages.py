@@ -118,3 +118,35 @@ def test_the_runs_page_shows_each_rules_households_per_county_of_the_users_scope
     other = client(other_county_clerk).get("/warnings/runs/").content.decode()
     assert "旬阳市" in other
     assert "汉滨区" not in other
+
+
+def test_a_run_of_another_county_is_not_listed(county_clerk: User, city_hq: User) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bangfu.monitoring.models import ScreeningRun
+
+    ScreeningRun.objects.create(
+        as_of=dt.date(2026, 3, 21),
+        region_prefix="610981",
+        started_at=timezone.now(),
+        created_by=city_hq,
+        counts={
+            "rules": {
+                "MED-01": {
+                    "name": "x",
+                    "flagged": 0,
+                    "new": 0,
+                    "by_county": {},
+                    "skipped": {"610981": "缺少"},
+                }
+            },
+            "by_county": {},
+        },
+    )
+
+    assert "2026-03-21" in client(city_hq).get("/warnings/runs/").content.decode()
+    county = client(county_clerk).get("/warnings/runs/").content.decode()
+    assert "2026-03-21" not in county
+    assert "县区因缺少政策参数未筛查" not in county

@@ -32,6 +32,7 @@ from tests.factories import (
     MemberFactory,
     ProgrammeEnrolmentFactory,
     UserFactory,
+    ensure_default_rules,
     synthetic_id_number,
 )
 
@@ -215,6 +216,30 @@ def test_a_large_run_writes_its_warnings_with_their_foreign_keys_checked_and_kep
     assert foreign_keys_of_warnings() == before == {"household_id", "rule_id", "answered_by_id"}
 
 
+def test_a_codes_versions_for_different_regions_report_as_one_rule(
+    tmp_path: Path, policies: None, city: dict[str, Member], department_user: User, city_hq: User
+) -> None:
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city))
+    # 旬阳市 has its own MED-02; 汉滨区 keeps the city's.
+    services.add_rule(
+        by=city_hq,
+        code="MED-02",
+        name="旬阳：住院自付超过3000元",
+        source="medical",
+        condition=[{"field": "amount", "op": "gt", "value": 3000}],
+        risk_type="因病",
+        window_days=90,
+        region_prefix="610981",
+        effective_from=dt.date(2026, 1, 1),
+    )
+
+    run, results = screen(on=ON, codes=["MED-02"])
+
+    assert [(r.code, r.flagged, r.new) for r in results] == [("MED-02", 1, 1)]
+    assert run.counts["rules"]["MED-02"]["by_county"] == {"610902": 1}
+    assert warned() == {("MED-02", city["costly"].household_id)}
+
+
 def test_a_threshold_change_dated_next_month_does_not_change_todays_result(
     tmp_path: Path, policies: None, city: dict[str, Member], department_user: User
 ) -> None:
@@ -329,11 +354,54 @@ def test_a_rule_without_its_policy_value_is_skipped_per_county_and_reported(
         ([{"programme": "lottery"}], "项目须为以下之一"),
         ([{"colour": "red"}], "无法识别的条件"),
         ([{"income_share": {"op": "lt", "value": 0.4}}], "收入占比须写成"),
+        # Values the screening could not compare are refused when the rule is written, not at night.
+        ([{"field": "category", "op": "in", "value": []}], "须与一个非空列表比较"),
+        ([{"field": "amount", "op": "gt", "value": ""}], "请填写取值"),
+        ([{"field": "amount", "op": "gt", "value": "1,000"}], "取值“1,000”不是数字"),
+        ([{"field": "event_date", "op": "gte", "value": 20240101}], "不是日期"),
+        ([{"household": "is_exited_poor", "op": "eq", "value": "是"}], "true（是）或 false（否）"),
+        ([{"household": "is_exited_poor", "op": "gt", "value": True}], "是/否只能用"),
+        ([{"member": "labour_capacity", "op": "in", "value": ["strong"]}], "取值“strong”无效"),
+        (
+            [{"field": "amount", "op": "gt", "value": {"policy": "monitoring_line", "times": "x"}}],
+            "倍数须为数字",
+        ),
+        ([{"income_share": {"op": "gt", "value": ""}}], "请填写取值"),
     ],
 )
 def test_a_bad_condition_is_explained_in_chinese(condition: Any, message: str) -> None:
     with pytest.raises(rules.RuleError, match=message):
         rules.check(condition, source="medical")
+
+
+def test_the_default_rules_pass_the_check() -> None:
+    from bangfu.monitoring.models import ScreeningRule
+
+    ensure_default_rules()
+    for rule in ScreeningRule.objects.all():
+        rules.check(rule.condition, source=rule.source)
+
+
+def test_a_rule_matching_nothing_runs_and_finds_nothing(
+    tmp_path: Path, policies: None, city: dict[str, Member], department_user: User
+) -> None:
+    from bangfu.monitoring.models import ScreeningRule
+
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city))
+    # A rule stored before the check refused empty lists compiles to "matches nothing": the run goes on.
+    ScreeningRule.objects.create(
+        code="MED-X",
+        name="空列表",
+        source="medical",
+        condition=[{"field": "grade", "op": "in", "value": []}],
+        risk_type="因病",
+        window_days=90,
+        effective_from=dt.date(2026, 1, 1),
+    )
+
+    _run, results = screen(on=ON, codes=["MED-X", "MED-01"])
+
+    assert {r.code: r.flagged for r in results} == {"MED-X": 0, "MED-01": 2}
 
 
 def test_only_the_city_writes_rules(county_clerk: User) -> None:

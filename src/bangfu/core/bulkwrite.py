@@ -220,22 +220,28 @@ def write_rows(table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
             cursor.executemany(sql, chunk)
 
 
-def drop_foreign_keys(tables: Sequence[str]) -> list[str]:
-    """PostgreSQL: drop the foreign keys of ``tables`` (inside the caller's transaction); returns the
-    statements that add them back. Adding a foreign key validates every row in one join, where a write
-    of many rows would check each row and key with a locking lookup. Until the transaction ends the
-    tables are locked against other readers and writers: for large batch writes only.
+def drop_foreign_keys(tables: Sequence[str], *, columns: Sequence[str] | None = None) -> list[str]:
+    """PostgreSQL: drop the foreign keys of ``tables`` (only those on ``columns`` when given) inside the
+    caller's transaction; returns the statements that add them back. Adding a foreign key validates every
+    row in one join, where a write of many rows would check each row and key with a locking lookup.
 
-    The transaction's pending deferred checks are made first (a table with pending trigger events cannot
-    be altered); constraints stay immediate for the rest of the transaction."""
+    Until the transaction ends, ``tables`` are locked against every other reader and writer, and the tables
+    the keys point to against writers (SHARE ROW EXCLUSIVE): for large batch writes only, on keys whose
+    target tables can wait. The transaction's pending deferred checks are made first (a table with pending
+    trigger events cannot be altered); constraints stay immediate for the rest of the transaction."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), a.attname"
+            " FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+            " WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
             [[f'"{name}"' for name in tables] + list(tables)],
         )
-        constraints = cursor.fetchall()
+        constraints = [
+            (table, name, definition)
+            for table, name, definition, column in cursor.fetchall()
+            if columns is None or column in columns
+        ]
         for table, name, _definition in constraints:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Func, Value
 from django.db.models.functions import SHA256
@@ -96,24 +97,20 @@ class StripNulls(Func):
         return self.as_sql(compiler, connection, template="jsonb_strip_nulls(%(expressions)s)", **extra)
 
 
-def insert_from(
-    table: str,
-    rows: models.QuerySet[Any],
-    *,
-    constants: Mapping[str, Any] | None = None,
-    skip_conflicts: bool = False,
-) -> int:
+def insert_from(table: str, rows: models.QuerySet[Any], *, constants: Mapping[str, Any] | None = None) -> int:
     """``INSERT INTO table`` the rows of ``rows`` (a ``values()`` queryset whose names are the table's
-    columns) with ``constants`` (column → value, the same for every row); returns how many were written.
-    With ``skip_conflicts`` a row that breaks a unique constraint is skipped (ON CONFLICT DO NOTHING)."""
+    columns) with ``constants`` (column → value, the same for every row); returns how many were written
+    (none when the filter can match nothing, as an empty ``in`` list)."""
     constants = dict(constants or {})
     names: Sequence[str] = list(rows.query.values_select) + list(rows.query.annotation_select)
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
     ops = connection.ops
     columns = ", ".join(ops.quote_name(name) for name in [*names, *constants])
     picked = ", ".join([*(f"q.{ops.quote_name(name)}" for name in names), *(["%s"] * len(constants))])
-    conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
-    statement = f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM ({sql}) q{conflict}"  # noqa: S608
+    statement = f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM ({sql}) q"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, [*constants.values(), *params])
         return max(cursor.rowcount, 0)

@@ -196,7 +196,10 @@ def _check_term(term: Any, *, fields: Sequence[str], source: str, where: str) ->
                 _("%(where)s：比较方式“%(op)s”无效（可用：%(allowed)s）")
                 % {"where": where, "op": term.get("op"), "allowed": "、".join(OPS)}
             )
-        _check_value(term.get("value"), op=str(term["op"]), where=where)
+        literal, codes = _literal_kind(kind, str(term[kind]), source)
+        if literal == "bool" and term["op"] not in ("eq", "ne"):
+            raise RuleError(_("%(where)s：是/否只能用“等于”或“不等于”比较") % {"where": where})
+        _check_value(term.get("value"), op=str(term["op"]), where=where, literal=literal, codes=codes)
         return
     if "age" in term:
         bounds = term["age"]
@@ -234,28 +237,95 @@ def _check_term(term: Any, *, fields: Sequence[str], source: str, where: str) ->
         days = share.get("days", 365)
         if not isinstance(days, int) or not 0 < days <= MAX_DAYS:
             raise RuleError(_("%(where)s：天数须为1至3660的整数") % {"where": where})
-        _check_value(share.get("value"), op="gt", where=where)
+        _check_value(share.get("value"), op="gt", where=where, literal="number", codes=None)
         return
     raise RuleError(
         _("%(where)s：无法识别的条件 %(keys)s") % {"where": where, "keys": "、".join(map(str, term))}
     )
 
 
-def _check_value(value: Any, *, op: str, where: str) -> None:
+NUMBER_FIELDS: Final = frozenset({"amount", "total_amount", *INCOME_FIELDS})
+DATE_FIELDS: Final = frozenset({"event_date", "start_date", "end_date"})
+BOOLEAN_FIELDS: Final = frozenset({"is_exited_poor", "relocated"})
+
+
+def _literal_kind(kind: str, name: str, source: str) -> tuple[str, Mapping[str, str] | None]:
+    """What a literal compared with the field must be (number, date, bool or code) and, for a coded field,
+    its codes (None where any text goes)."""
+    from bangfu.datasets.layouts import codes
+    from bangfu.registry.models import Household, Member
+
+    if name in NUMBER_FIELDS:
+        return "number", None
+    if name in DATE_FIELDS:
+        return "date", None
+    if name in BOOLEAN_FIELDS:
+        return "bool", None
+    if kind == "field":
+        return "code", codes(source).get(name) if source != "income" else None
+    model = Member if kind == "member" else Household
+    field: Any = model._meta.get_field(name)
+    choices = {str(code): str(label) for code, label in (field.choices or [])}
+    return "code", choices or None
+
+
+def _check_value(value: Any, *, op: str, where: str, literal: str, codes: Mapping[str, str] | None) -> None:
+    """A policy value (a known key, a numeric ``times``), or literals of the field's kind: a non-empty list
+    of them for ``in``/``not_in``, one otherwise. A value the screening could not compare is refused here,
+    not in the middle of a night's run."""
     if isinstance(value, Mapping):
         key = value.get("policy")
         try:
             catalogue.get(str(key))
         except Exception as exc:
             raise RuleError(_("%(where)s：未知的政策参数“%(key)s”") % {"where": where, "key": key}) from exc
-        if "times" in value:
-            try:
-                Decimal(str(value["times"]))
-            except InvalidOperation as exc:
-                raise RuleError(_("%(where)s：倍数须为数字") % {"where": where}) from exc
+        if "times" in value and _number(value["times"]) is None:
+            raise RuleError(_("%(where)s：倍数须为数字") % {"where": where})
         return
-    if op in {"in", "not_in"} and not isinstance(value, list):
-        raise RuleError(_("%(where)s：“%(op)s”须与一个列表比较") % {"where": where, "op": op})
+    if op in {"in", "not_in"}:
+        if not isinstance(value, list) or not value:
+            raise RuleError(_("%(where)s：“%(op)s”须与一个非空列表比较") % {"where": where, "op": op})
+        for item in value:
+            _check_literal(item, where=where, literal=literal, codes=codes)
+        return
+    if isinstance(value, list):
+        raise RuleError(_("%(where)s：“%(op)s”须与单个取值比较") % {"where": where, "op": op})
+    _check_literal(value, where=where, literal=literal, codes=codes, op=op)
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _check_literal(
+    value: Any, *, where: str, literal: str, codes: Mapping[str, str] | None, op: str = ""
+) -> None:
+    shown = {"where": where, "value": value}
+    if literal == "code" and value == "" and op in ("eq", "ne"):
+        return  # 等于/不等于 "": the field is blank / filled in
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RuleError(_("%(where)s：请填写取值") % {"where": where})
+    if literal == "number" and _number(value) is None:
+        raise RuleError(_("%(where)s：取值“%(value)s”不是数字") % shown)
+    if literal == "date":
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise RuleError(_("%(where)s：取值“%(value)s”不是日期（如 2026-03-01）") % shown) from exc
+    if literal == "bool" and not isinstance(value, bool):
+        raise RuleError(_("%(where)s：取值须为 true（是）或 false（否）") % {"where": where})
+    if literal == "code" and codes is not None and str(value) not in codes:
+        raise RuleError(
+            _("%(where)s：取值“%(value)s”无效（可用：%(allowed)s）") % {**shown, "allowed": "、".join(codes)}
+        )
 
 
 def field_labels(source: str) -> dict[str, str]:

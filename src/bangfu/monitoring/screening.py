@@ -153,8 +153,9 @@ def _latest_only(rows: QuerySet[Any], *, source: str, on: dt.date) -> QuerySet[A
     if rules.tabled_incomes():
         latest = RawSQL(f"SELECT statement_id FROM {rules.LATEST_INCOME}", ())  # noqa: S608, S611
         return rows.filter(pk__in=latest)
-    newer = IncomeStatement.objects.filter(
-        household=OuterRef("household_id"), period_end__gt=OuterRef("period_end"), period_end__lte=on
+    # Newer: a later end, or the same end and a later id — the tie broken as on PostgreSQL's table.
+    newer = IncomeStatement.objects.filter(household=OuterRef("household_id"), period_end__lte=on).filter(
+        Q(period_end__gt=OuterRef("period_end")) | Q(period_end=OuterRef("period_end"), pk__gt=OuterRef("pk"))
     )
     return rows.filter(~Exists(newer))
 
@@ -283,6 +284,7 @@ def screen(
             )
             for rule in chosen
         ]
+        results = _per_code(results)
         run.created_warnings = sum(r.new for r in results)
         if not dry_run and run.created_warnings:
             run.created_warnings = _write_new(on, run.created_warnings)
@@ -308,6 +310,19 @@ def screen(
                 after={"as_of": on, "region_prefix": region_prefix, "created_warnings": run.created_warnings},
             )
     return run, results
+
+
+def _per_code(results: Sequence[RuleResult]) -> list[RuleResult]:
+    """One result per rule code: the versions of a code in force for different regions add up (their
+    regions do not overlap)."""
+    merged: dict[str, RuleResult] = {}
+    for result in results:
+        into = merged.setdefault(result.code, RuleResult(code=result.code, name=result.name))
+        into.flagged += result.flagged
+        into.new += result.new
+        into.by_county.update(result.by_county)
+        into.skipped.update(result.skipped)
+    return list(merged.values())
 
 
 # --- a rule's warnings, written by the database -------------------------------------------------------------
@@ -504,15 +519,17 @@ def _count(result: RuleResult, rule: ScreeningRule) -> None:
     """The households the rule flagged, its episodes per county (one warning each) and how many of them
     are not warned yet."""
     with connection.cursor() as cursor:
+        # An episode counts once, in one county, whatever village codes its rows carry.
         cursor.execute(
-            "SELECT SUBSTR(region_code, 1, 6), COUNT(DISTINCT household_id), COUNT(*)"  # noqa: S608
-            f" FROM (SELECT DISTINCT household_id, region_code, episode FROM {HITS} WHERE rule_id = %s) e"
-            " GROUP BY SUBSTR(region_code, 1, 6)",
+            "SELECT county, COUNT(*) FROM (SELECT household_id, episode,"  # noqa: S608
+            f" MIN(SUBSTR(region_code, 1, 6)) AS county FROM {HITS} WHERE rule_id = %s"
+            " GROUP BY household_id, episode) e GROUP BY county",
             [rule.pk],
         )
-        for county, households, episodes in cursor.fetchall():
-            result.flagged += households
+        for county, episodes in cursor.fetchall():
             result.by_county[county] = episodes
+        cursor.execute(f"SELECT COUNT(DISTINCT household_id) FROM {HITS} WHERE rule_id = %s", [rule.pk])  # noqa: S608
+        result.flagged = int(cursor.fetchone()[0])
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT DISTINCT household_id, episode FROM {HITS}"  # noqa: S608
             f" WHERE rule_id = %s AND {NOT_WARNED}) e",
@@ -529,8 +546,8 @@ NOT_WARNED: Final = (
 )
 # From this many new warnings on, PostgreSQL checks their foreign keys in one join (the constraints are
 # dropped and added back in the run's transaction) instead of one locking lookup per row and key: 4.4 s
-# for 180,000 warnings at 1M households. The table is locked for the rest of the run, so small runs (an
-# upload's incremental screening during the day) keep the per-row checks.
+# for 180,000 warnings at 1M households. The warnings are locked for the rest of the run (and households
+# and rules against writes), so small runs — an upload's incremental screening — keep the per-row checks.
 BULK_CHECK_FROM: Final = 20_000
 
 
@@ -550,7 +567,9 @@ def _write_new(on: dt.date, expected: int) -> int:
     columns = ", ".join(ops.quote_name(name) for name in [*copied, *constants])
     picked = ", ".join([*(ops.quote_name(name) for name in copied), *(["%s"] * len(constants))])
     bulk = connection.vendor == "postgresql" and expected >= BULK_CHECK_FROM
-    foreign_keys = bulkwrite.drop_foreign_keys([table]) if bulk else []
+    # The household and rule keys (answered_by is empty on a new warning: nothing to check); households
+    # and rules take no writes until the run commits, seconds later.
+    foreign_keys = bulkwrite.drop_foreign_keys([table], columns=["household_id", "rule_id"]) if bulk else []
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM {HITS}"  # noqa: S608
@@ -561,4 +580,6 @@ def _write_new(on: dt.date, expected: int) -> int:
         written = max(cursor.rowcount, 0)
         for sql in foreign_keys:
             cursor.execute(sql)
+        if foreign_keys:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them (INITIALLY DEFERRED)
     return written

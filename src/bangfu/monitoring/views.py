@@ -301,8 +301,13 @@ def run_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request, required=True)
     if not access.can_read_runs(user):
         raise PermissionDenied(_("只有市级指挥部和县区工作专班可以查看筛查记录。"))
+    # The runs that covered part of the user's scope (a run of one county is not another county's).
+    overlaps = Q(region_prefix="")
+    for prefix in user.scope_prefixes():
+        overlaps |= Q(region_prefix__startswith=prefix)
+        overlaps |= Q(region_prefix__in=[prefix[:n] for n in range(1, len(prefix) + 1)])
     runs = list(
-        ScreeningRun.objects.filter(dry_run=False)
+        ScreeningRun.objects.filter(overlaps, dry_run=False)
         .select_related("created_by")
         .order_by("-started_at")[:RUNS_SHOWN]
     )
@@ -312,13 +317,20 @@ def run_list(request: HttpRequest) -> HttpResponse:
         counties = sorted(
             county for county in run.counts.get("by_county", {}) if code_visible_to(user, full_code(county))
         )
+        in_scope = [
+            county
+            for county in {
+                c for found in run.counts.get("rules", {}).values() for c in found.get("skipped", {})
+            }
+            if code_visible_to(user, full_code(county))
+        ]
         rules_found = [
             {
                 "code": code,
                 "name": found.get("name", ""),
                 "cells": [found.get("by_county", {}).get(county, 0) for county in counties],
                 "new": found.get("new", 0),
-                "skipped": found.get("skipped", {}),
+                "skipped": [county for county in found.get("skipped", {}) if county in in_scope],
             }
             for code, found in sorted(run.counts.get("rules", {}).items())
         ]

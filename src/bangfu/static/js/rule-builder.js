@@ -196,6 +196,9 @@
 
   Builder.prototype.write = function () {
     var self = this;
+    if (!this.simple) {
+      return; // a condition with groups is the JSON's alone: never overwritten from rows
+    }
     var terms = Array.prototype.map.call(this.rows.children, function (row) { return self.term(row); });
     this.textarea.value = JSON.stringify(terms);
   };
@@ -211,11 +214,12 @@
     var simple = Array.isArray(terms) && terms.every(function (t) {
       return t && typeof t === "object" && self.kindOf(t) !== null;
     });
+    this.simple = simple;
     this.note.hidden = simple;
     this.rows.hidden = !simple;
     this.root.querySelector("[data-add-term]").disabled = !simple;
-    if (!simple) { return; }
     this.rows.textContent = "";
+    if (!simple) { return; }
     terms.forEach(function (t) { self.add(t); });
   };
 

@@ -160,7 +160,7 @@ def _latest_only(rows: QuerySet[Any], *, source: str, on: dt.date) -> QuerySet[A
     return rows.filter(~Exists(newer))
 
 
-def reads_income(rule: ScreeningRule) -> bool:
+def _reads_income(rule: ScreeningRule) -> bool:
     return rule.source == INCOME_SOURCE or rules.is_aggregate(rule.condition)
 
 
@@ -270,7 +270,7 @@ def screen(
     run = ScreeningRun(
         as_of=on, region_prefix=region_prefix, dry_run=dry_run, started_at=started, created_by=by
     )
-    with transaction.atomic(), _work_tables(on=on, incomes=any(reads_income(rule) for rule in chosen)):
+    with transaction.atomic(), _work_tables(on=on, incomes=any(_reads_income(rule) for rule in chosen)):
         results = [
             _run_rule(
                 rule,

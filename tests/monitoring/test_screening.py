@@ -14,7 +14,7 @@ import pytest
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bangfu.accounts.models import Role, Sector, User
@@ -198,6 +198,12 @@ def foreign_keys_of_warnings() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def indexes_of_warnings() -> set[str]:
+    """The names of the warnings table's indexes and constraints."""
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, "monitoring_screeningwarning"))
+
+
 def test_a_large_run_writes_its_warnings_with_their_foreign_keys_checked_and_kept(
     tmp_path: Path,
     policies: None,
@@ -208,12 +214,20 @@ def test_a_large_run_writes_its_warnings_with_their_foreign_keys_checked_and_kep
     # As if it were a first run of 100,000s (on PostgreSQL the keys are checked in one join).
     monkeypatch.setattr(screening, "BULK_CHECK_FROM", 1)
     before = foreign_keys_of_warnings()
+    indexes = indexes_of_warnings()
     upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city))
 
     run, _results = screen(on=ON, codes=["MED-01", "MED-02"])
 
     assert run.created_warnings == ScreeningWarning.objects.count() == 3
     assert foreign_keys_of_warnings() == before == {"household_id", "rule_id", "answered_by_id"}
+    # The indexes and the unique key rebuilt after the write are those there were.
+    assert indexes_of_warnings() == indexes
+    warning = ScreeningWarning.objects.first()
+    assert warning is not None
+    warning.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        warning.save()
 
 
 def test_a_codes_versions_for_different_regions_report_as_one_rule(
@@ -238,6 +252,43 @@ def test_a_codes_versions_for_different_regions_report_as_one_rule(
     assert [(r.code, r.flagged, r.new) for r in results] == [("MED-02", 1, 1)]
     assert run.counts["rules"]["MED-02"]["by_county"] == {"610902": 1}
     assert warned() == {("MED-02", city["costly"].household_id)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_run_outside_a_transaction_finds_the_same_in_parallel_sessions(
+    tmp_path: Path,
+    policies: None,
+    city: dict[str, Member],
+    department_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The nightly job's situation: committed data, no transaction around the run. On PostgreSQL the rules
+    # run in parallel sessions (each its own connection); on SQLite one after another.
+    sessions: list[str] = []
+    in_session = screening._rule_in_session
+
+    def counted(rule: Any, *args: Any, **kwargs: Any) -> Any:
+        sessions.append(rule.code)
+        return in_session(rule, *args, **kwargs)
+
+    monkeypatch.setattr(screening, "_rule_in_session", counted)
+    upload(department_user, tmp_path, "medical", MEDICAL, medical_rows(city))
+    sessions.clear()  # (the upload's own incremental run, once committed, is not this test's)
+
+    run, results = screen(on=ON, codes=["MED-01", "MED-02"])
+
+    assert warned() == {
+        ("MED-01", city["exited"].household_id),
+        ("MED-02", city["costly"].household_id),
+        ("MED-01", city["on_dibao"].household_id),
+    }
+    assert [(r.code, r.flagged) for r in results] == [("MED-01", 2), ("MED-02", 1)]
+    assert run.counts["by_county"] == {"610902": 3}
+    assert sorted(sessions) == (["MED-01", "MED-02"] if connection.vendor == "postgresql" else [])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'monitoring_hits_%%'")
+            assert cursor.fetchone()[0] == 0
 
 
 def test_a_threshold_change_dated_next_month_does_not_change_todays_result(

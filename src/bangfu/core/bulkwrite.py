@@ -220,6 +220,31 @@ def write_rows(table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
             cursor.executemany(sql, chunk)
 
 
+def drop_indexes(tables: Sequence[str]) -> list[str]:
+    """Drop the secondary indexes of ``tables`` (inside the caller's transaction); returns the statements
+    that re-create them. Building an index once from all rows is several times cheaper than updating it
+    row by row, for a write that is large against what the table holds. Indexes that back a primary key or
+    a constraint stay (``drop_constraints`` takes a unique constraint with its index)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "ORDER BY name"
+            )
+            indexes = [(name, sql) for name, sql, table in cursor.fetchall() if table in tables]
+        else:
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conname = i.indexname) ORDER BY i.indexname",
+                [list(tables)],
+            )
+            indexes = cursor.fetchall()
+        for name, _sql in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in indexes]
+
+
 def drop_foreign_keys(tables: Sequence[str], *, columns: Sequence[str] | None = None) -> list[str]:
     """PostgreSQL: drop the foreign keys of ``tables`` (only those on ``columns`` when given) inside the
     caller's transaction; returns the statements that add them back. Adding a foreign key validates every
@@ -229,13 +254,20 @@ def drop_foreign_keys(tables: Sequence[str], *, columns: Sequence[str] | None = 
     the keys point to against writers (SHARE ROW EXCLUSIVE): for large batch writes only, on keys whose
     target tables can wait. The transaction's pending deferred checks are made first (a table with pending
     trigger events cannot be altered); constraints stay immediate for the rest of the transaction."""
+    return drop_constraints(tables, kind="f", columns=columns)
+
+
+def drop_constraints(tables: Sequence[str], *, kind: str, columns: Sequence[str] | None = None) -> list[str]:
+    """PostgreSQL: drop the constraints of ``kind`` (``f`` foreign key, ``u`` unique) of ``tables`` whose
+    first column is one of ``columns`` (all when None); returns the statements that add them back, which
+    validate every row at once (see ``drop_foreign_keys`` for the locks)."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), a.attname"
             " FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
-            " WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
-            [[f'"{name}"' for name in tables] + list(tables)],
+            " WHERE c.contype = %s AND c.conrelid::regclass::text = ANY(%s) ORDER BY c.conname",
+            [kind, [f'"{name}"' for name in tables] + list(tables)],
         )
         constraints = [
             (table, name, definition)

@@ -325,29 +325,8 @@ def bulk_mode() -> Iterator[None]:
 
 
 def drop_indexes() -> list[str]:
-    """Drop the secondary indexes of the registry tables; returns the statements that re-create them.
-
-    Indexes that back a primary key or a table-level UNIQUE constraint stay (they cannot be dropped alone).
-    """
-    names = [model._meta.db_table for model in MODELS.values()]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "ORDER BY name"
-            )
-            indexes = [(name, sql) for name, sql, table in cursor.fetchall() if table in names]
-        else:
-            cursor.execute(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-                "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-                "WHERE c.conname = i.indexname) ORDER BY i.indexname",
-                [names],
-            )
-            indexes = cursor.fetchall()
-        for name, _sql in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in indexes]
+    """Drop the secondary indexes of the registry tables; returns the statements that re-create them."""
+    return bulkwrite.drop_indexes([model._meta.db_table for model in MODELS.values()])
 
 
 def drop_foreign_keys() -> list[str]:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -270,46 +272,105 @@ def screen(
     run = ScreeningRun(
         as_of=on, region_prefix=region_prefix, dry_run=dry_run, started_at=started, created_by=by
     )
-    with transaction.atomic(), _work_tables(on=on, incomes=any(_reads_income(rule) for rule in chosen)):
-        results = [
-            _run_rule(
-                rule,
-                chosen,
-                county_codes=county_codes,
-                policies=policies,
-                on=on,
-                due=due,
-                versions=versions,
-                region_prefix=region_prefix,
-            )
-            for rule in chosen
-        ]
-        results = _per_code(results)
-        run.created_warnings = sum(r.new for r in results)
-        if not dry_run and run.created_warnings:
-            run.created_warnings = _write_new(on, run.created_warnings)
-        run.counts = {
-            "rules": {
-                r.code: {
-                    "name": r.name,
-                    "flagged": r.flagged,
-                    "new": r.new,
-                    "by_county": dict(r.by_county),
-                    "skipped": r.skipped,
-                }
-                for r in results
+    common: dict[str, Any] = {
+        "county_codes": county_codes,
+        "policies": policies,
+        "on": on,
+        "due": due,
+        "versions": versions,
+        "region_prefix": region_prefix,
+    }
+    if _parallel(chosen):
+        with _shared_hits() as hits, ThreadPoolExecutor(max_workers=PARALLEL_SESSIONS) as pool:
+            # The heaviest rules (those reading incomes) first, so that the sessions finish together.
+            ordered = sorted(range(len(chosen)), key=lambda i: not _reads_income(chosen[i]))
+            futures = {
+                i: pool.submit(_rule_in_session, chosen[i], chosen, hits=hits, **common) for i in ordered
+            }
+            results = [futures[i].result() for i in range(len(chosen))]
+            with transaction.atomic():
+                _finish(run, results, hits=hits, by=by)
+    else:
+        with transaction.atomic(), _work_tables(on=on, incomes=any(_reads_income(r) for r in chosen)) as hits:
+            results = [_run_rule(rule, chosen, hits=hits, **common) for rule in chosen]
+            _finish(run, results, hits=hits, by=by)
+    return run, _per_code(results)
+
+
+def _finish(run: ScreeningRun, results: Sequence[RuleResult], *, hits: str, by: User | None) -> None:
+    """The run's end, in its transaction: the new warnings of every rule written, the run and its counts
+    saved (not in a dry run), one audit event."""
+    merged = _per_code(results)
+    run.created_warnings = sum(r.new for r in merged)
+    if not run.dry_run and run.created_warnings:
+        run.created_warnings = _write_new(run.as_of, run.created_warnings, hits=hits)
+    run.counts = {
+        "rules": {
+            r.code: {
+                "name": r.name,
+                "flagged": r.flagged,
+                "new": r.new,
+                "by_county": dict(r.by_county),
+                "skipped": r.skipped,
+            }
+            for r in merged
+        },
+        "by_county": dict(sum((r.by_county for r in merged), Counter())),
+    }
+    run.finished_at = timezone.now()
+    if not run.dry_run:
+        run.save()
+        events.created(
+            actor=by,
+            obj=run,
+            after={
+                "as_of": run.as_of,
+                "region_prefix": run.region_prefix,
+                "created_warnings": run.created_warnings,
             },
-            "by_county": dict(sum((r.by_county for r in results), Counter())),
-        }
-        run.finished_at = timezone.now()
-        if not dry_run:
-            run.save()
-            events.created(
-                actor=by,
-                obj=run,
-                after={"as_of": on, "region_prefix": region_prefix, "created_warnings": run.created_warnings},
-            )
-    return run, results
+        )
+
+
+# --- on PostgreSQL, the rules in parallel sessions ----------------------------------------------------------
+
+# The rules are independent: on PostgreSQL a full run (outside any transaction of the caller) computes them
+# in this many sessions at once, each rule in its own transaction writing to a shared unlogged table; the
+# warnings are then written in one transaction as in a sequential run. (SQLite has one writer: sequential.)
+PARALLEL_SESSIONS: Final = 2
+
+
+def _parallel(chosen: Sequence[ScreeningRule]) -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block and len(chosen) > 1
+
+
+@contextmanager
+def _shared_hits() -> Iterator[str]:
+    """An unlogged table of this run's hits, seen by every session (dropped at the end, whatever happens)."""
+    ops = connection.ops
+    name = f"monitoring_hits_{uuid.uuid4().hex[:16]}"
+    columns = ", ".join(ops.quote_name(column) for column in [*HIT_COLUMNS, *RULE_COLUMNS])
+    warnings = ops.quote_name(ScreeningWarning._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE {name} AS SELECT {columns} FROM {warnings} WHERE 1 = 0")  # noqa: S608
+        cursor.execute(f"CREATE INDEX {name}_rule ON {name} (rule_id)")
+    try:
+        yield name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _rule_in_session(rule: ScreeningRule, all_rules: Sequence[ScreeningRule], **kwargs: Any) -> RuleResult:
+    """One rule in a worker thread's own session and transaction (its hits committed to the shared table)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _session_settings(cursor)
+            cursor.execute(f"DROP TABLE IF EXISTS {rules.LATEST_INCOME}")
+            if _reads_income(rule):
+                _tabulate_latest_incomes(kwargs["on"])
+            return _run_rule(rule, all_rules, **kwargs)
+    finally:
+        connection.close()
 
 
 def _per_code(results: Sequence[RuleResult]) -> list[RuleResult]:
@@ -334,24 +395,28 @@ HIT_COLUMNS: Final = ("household_id", "region_code", "sector", "episode", "facts
 RULE_COLUMNS: Final = ("rule_id", "rule_code", "risk_type")
 
 
+def _session_settings(cursor: Any) -> None:
+    """PostgreSQL, for the transaction only. The JIT compiles these queries for longer than they run (2.9 s
+    of a 5.5 s rule at 1M households); hash joins over a million households and statements stay in memory
+    instead of spilling to disk in batches (the default is 4 MB); the few rows a rule finds are looked up
+    by index rather than by hashing the whole household table (the default random_page_cost is for
+    spinning disks)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+
+
 @contextmanager
-def _work_tables(*, on: dt.date, incomes: bool) -> Iterator[None]:
-    """The run's temporary tables: the rows one rule finds (its warnings to be, existing episodes
+def _work_tables(*, on: dt.date, incomes: bool) -> Iterator[str]:
+    """A sequential run's temporary tables: the rows one rule finds (its warnings to be, existing episodes
     included), counted and the new ones written from there without coming back to Python; and, when a rule
-    reads incomes, each household's latest statement (``rules.LATEST_INCOME``)."""
+    reads incomes, each household's latest statement (``rules.LATEST_INCOME``). Yields the hits table."""
     ops = connection.ops
     table = ops.quote_name(ScreeningWarning._meta.db_table)
     columns = ", ".join(ops.quote_name(name) for name in [*HIT_COLUMNS, *RULE_COLUMNS])
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # For this transaction only. The JIT compiles these queries for longer than they run (2.9 s
-            # of a 5.5 s rule at 1M households); hash joins over a million households and statements stay
-            # in memory instead of spilling to disk in batches (the default is 4 MB); the few rows a rule
-            # finds are looked up by index rather than by hashing the whole household table (the default
-            # random_page_cost is for spinning disks).
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '128MB'")
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
+        _session_settings(cursor)
         for name in (HITS, rules.LATEST_INCOME):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         # Names come from this module and the model's metadata.
@@ -360,7 +425,7 @@ def _work_tables(*, on: dt.date, incomes: bool) -> Iterator[None]:
         cursor.execute(f"CREATE INDEX {HITS}_rule ON {HITS} (rule_id)")
     if incomes and rules.tabled_incomes():
         _tabulate_latest_incomes(on)
-    yield
+    yield HITS
     # (After an error the transaction's rollback takes the tables away.)
     with connection.cursor() as cursor:
         for name in (HITS, rules.LATEST_INCOME):
@@ -464,6 +529,7 @@ def _run_rule(
     due: dict[str, dt.date],
     versions: Sequence[int] | None,
     region_prefix: str,
+    hits: str,
 ) -> RuleResult:
     """What the rule finds: one query per group of counties with the same policy values adds its rows to
     the hits table (every matching row with its episode and facts, built by the database), then two
@@ -509,41 +575,44 @@ def _run_rule(
             .values(*HIT_COLUMNS)
         )
         setbased.insert_from(
-            HITS, found, constants={"rule_id": rule.pk, "rule_code": rule.code, "risk_type": rule.risk_type}
+            hits, found, constants={"rule_id": rule.pk, "rule_code": rule.code, "risk_type": rule.risk_type}
         )
-    _count(result, rule)
+    _count(result, rule, hits=hits)
     return result
 
 
-def _count(result: RuleResult, rule: ScreeningRule) -> None:
+def _count(result: RuleResult, rule: ScreeningRule, *, hits: str) -> None:
     """The households the rule flagged, its episodes per county (one warning each) and how many of them
     are not warned yet."""
     with connection.cursor() as cursor:
         # An episode counts once, in one county, whatever village codes its rows carry.
         cursor.execute(
             "SELECT county, COUNT(*) FROM (SELECT household_id, episode,"  # noqa: S608
-            f" MIN(SUBSTR(region_code, 1, 6)) AS county FROM {HITS} WHERE rule_id = %s"
+            f" MIN(SUBSTR(region_code, 1, 6)) AS county FROM {hits} WHERE rule_id = %s"
             " GROUP BY household_id, episode) e GROUP BY county",
             [rule.pk],
         )
         for county, episodes in cursor.fetchall():
             result.by_county[county] = episodes
-        cursor.execute(f"SELECT COUNT(DISTINCT household_id) FROM {HITS} WHERE rule_id = %s", [rule.pk])  # noqa: S608
+        cursor.execute(f"SELECT COUNT(DISTINCT household_id) FROM {hits} WHERE rule_id = %s", [rule.pk])  # noqa: S608
         result.flagged = int(cursor.fetchone()[0])
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT DISTINCT household_id, episode FROM {HITS}"  # noqa: S608
-            f" WHERE rule_id = %s AND {NOT_WARNED}) e",
+            f"SELECT COUNT(*) FROM (SELECT DISTINCT household_id, episode FROM {hits}"  # noqa: S608
+            f" WHERE rule_id = %s AND {_not_warned(hits)}) e",
             [rule.pk],
         )
         result.new = int(cursor.fetchone()[0])
 
 
-# An episode is new when no warning of the same rule code has it for the household.
-NOT_WARNED: Final = (
-    f"NOT EXISTS (SELECT 1 FROM {ScreeningWarning._meta.db_table} w"  # noqa: S608
-    f" WHERE w.household_id = {HITS}.household_id AND w.rule_code = {HITS}.rule_code"
-    f" AND w.episode = {HITS}.episode)"
-)
+def _not_warned(hits: str) -> str:
+    """An episode is new when no warning of the same rule code has it for the household."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {ScreeningWarning._meta.db_table} w"  # noqa: S608
+        f" WHERE w.household_id = {hits}.household_id AND w.rule_code = {hits}.rule_code"
+        f" AND w.episode = {hits}.episode)"
+    )
+
+
 # From this many new warnings on, PostgreSQL checks their foreign keys in one join (the constraints are
 # dropped and added back in the run's transaction) instead of one locking lookup per row and key: 4.4 s
 # for 180,000 warnings at 1M households. The warnings are locked for the rest of the run (and households
@@ -551,7 +620,7 @@ NOT_WARNED: Final = (
 BULK_CHECK_FROM: Final = 20_000
 
 
-def _write_new(on: dt.date, expected: int) -> int:
+def _write_new(on: dt.date, expected: int, *, hits: str) -> int:
     """The warnings of every rule's episodes not warned yet (one per household and episode, whichever row
     carries it), in one statement; an episode a concurrent run warned meanwhile is skipped by the unique
     constraint."""
@@ -569,17 +638,37 @@ def _write_new(on: dt.date, expected: int) -> int:
     bulk = connection.vendor == "postgresql" and expected >= BULK_CHECK_FROM
     # The household and rule keys (answered_by is empty on a new warning: nothing to check); households
     # and rules take no writes until the run commits, seconds later.
-    foreign_keys = bulkwrite.drop_foreign_keys([table], columns=["household_id", "rule_id"]) if bulk else []
+    rebuilt = bulk and expected >= _rows_held(table)
+    restore = bulkwrite.drop_foreign_keys([table], columns=["household_id", "rule_id"]) if bulk else []
+    if rebuilt:
+        # A first run writes more warnings than the table holds: its indexes and unique key are built once
+        # afterwards (the key then checks every row), and the rows are made distinct here instead.
+        restore = [
+            *bulkwrite.drop_constraints([table], kind="u"),
+            *bulkwrite.drop_indexes([table]),
+            *restore,
+        ]
+    distinct = "DISTINCT ON (household_id, rule_code, episode) " if rebuilt else ""
+    conflict = "" if rebuilt else " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {picked} FROM {HITS}"  # noqa: S608
+            f"INSERT INTO {ops.quote_name(table)} ({columns}) SELECT {distinct}{picked} FROM {hits}"  # noqa: S608
             # In the unique index's order: its pages are filled one after another, not at random.
-            f" WHERE {NOT_WARNED} ORDER BY household_id, rule_code, episode ON CONFLICT DO NOTHING",
+            f" WHERE {_not_warned(hits)} ORDER BY household_id, rule_code, episode{conflict}",
             list(constants.values()),
         )
         written = max(cursor.rowcount, 0)
-        for sql in foreign_keys:
+        if rebuilt:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for sql in restore:
             cursor.execute(sql)
-        if foreign_keys:
+        if restore:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them (INITIALLY DEFERRED)
     return written
+
+
+def _rows_held(table: str) -> float:
+    """PostgreSQL's estimate of a table's rows (0 before its first ANALYZE)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
+        return float(cursor.fetchone()[0])

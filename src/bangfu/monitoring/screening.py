@@ -19,16 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Concat, JSONArray, JSONObject, Substr
@@ -54,6 +55,8 @@ from bangfu.registry.models import HouseholdStatus, IncomeStatement
 
 if TYPE_CHECKING:
     from bangfu.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 EPISODE_LENGTH: Final = 40
 FEEDBACK_KEY: Final = "deadline.warning_feedback"
@@ -287,8 +290,17 @@ def screen(
             futures = {
                 i: pool.submit(_rule_in_session, chosen[i], chosen, hits=hits, **common) for i in ordered
             }
+            # The first failure stops the run: the rules not started are cancelled, every failure logged.
+            wait(futures.values(), return_when=FIRST_EXCEPTION)
+            failed = [future for future in futures.values() if future.done() and future.exception()]
+            if failed:
+                pool.shutdown(cancel_futures=True)
+                for future in failed:
+                    logger.error("screening rule failed", exc_info=future.exception())
+                raise failed[0].exception()  # type: ignore[misc]
             results = [futures[i].result() for i in range(len(chosen))]
-            with transaction.atomic():
+            with transaction.atomic(), connection.cursor() as cursor:
+                _session_settings(cursor)
                 _finish(run, results, hits=hits, by=by)
     else:
         with transaction.atomic(), _work_tables(on=on, incomes=any(_reads_income(r) for r in chosen)) as hits:
@@ -340,24 +352,54 @@ PARALLEL_SESSIONS: Final = 2
 
 
 def _parallel(chosen: Sequence[ScreeningRule]) -> bool:
-    return connection.vendor == "postgresql" and not connection.in_atomic_block and len(chosen) > 1
+    """Only where nothing of the caller's is uncommitted (the sessions see committed data only)."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.get_autocommit()
+        and not connection.in_atomic_block
+        and len(chosen) > 1
+    )
+
+
+SHARED_PREFIX: Final = "monitoring_hits_"
+# A run's shared table older than this was left by a killed process (no run lasts an hour).
+STALE_AFTER: Final = dt.timedelta(hours=6)
 
 
 @contextmanager
 def _shared_hits() -> Iterator[str]:
-    """An unlogged table of this run's hits, seen by every session (dropped at the end, whatever happens)."""
+    """An unlogged table of this run's hits, seen by every session, dropped at the end whatever happens.
+    Its name carries its creation time: tables left by a killed run are swept by a later one. (A regular
+    table: the database role needs CREATE on its schema, as it does for the migrations.)"""
     ops = connection.ops
-    name = f"monitoring_hits_{uuid.uuid4().hex[:16]}"
+    now = timezone.now()
+    name = f"{SHARED_PREFIX}{int(now.timestamp())}_{uuid.uuid4().hex[:8]}"
     columns = ", ".join(ops.quote_name(column) for column in [*HIT_COLUMNS, *RULE_COLUMNS])
     warnings = ops.quote_name(ScreeningWarning._meta.db_table)
     with connection.cursor() as cursor:
+        _sweep_shared(cursor, before=now - STALE_AFTER)
         cursor.execute(f"CREATE UNLOGGED TABLE {name} AS SELECT {columns} FROM {warnings} WHERE 1 = 0")  # noqa: S608
         cursor.execute(f"CREATE INDEX {name}_rule ON {name} (rule_id)")
     try:
         yield name
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        except DatabaseError:
+            # Not in place of the run's own error; a later run sweeps the table.
+            logger.exception("could not drop the screening table %s", name)
+
+
+def _sweep_shared(cursor: Any, *, before: dt.datetime) -> None:
+    cursor.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s",
+        [f"{SHARED_PREFIX}%"],
+    )
+    for (table,) in cursor.fetchall():
+        stamp = table[len(SHARED_PREFIX) :].split("_")[0]
+        if stamp.isdigit() and int(stamp) < before.timestamp():
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _rule_in_session(rule: ScreeningRule, all_rules: Sequence[ScreeningRule], **kwargs: Any) -> RuleResult:
@@ -638,8 +680,9 @@ def _write_new(on: dt.date, expected: int, *, hits: str) -> int:
     bulk = connection.vendor == "postgresql" and expected >= BULK_CHECK_FROM
     # The household and rule keys (answered_by is empty on a new warning: nothing to check); households
     # and rules take no writes until the run commits, seconds later.
-    rebuilt = bulk and expected >= _rows_held(table)
     restore = bulkwrite.drop_foreign_keys([table], columns=["household_id", "rule_id"]) if bulk else []
+    # (Decided under the lock the dropped keys took: no other run writes warnings meanwhile.)
+    rebuilt = bulk and not _holds_more_than(table, expected)
     if rebuilt:
         # A first run writes more warnings than the table holds: its indexes and unique key are built once
         # afterwards (the key then checks every row), and the rows are made distinct here instead.
@@ -667,8 +710,8 @@ def _write_new(on: dt.date, expected: int, *, hits: str) -> int:
     return written
 
 
-def _rows_held(table: str) -> float:
-    """PostgreSQL's estimate of a table's rows (0 before its first ANALYZE)."""
+def _holds_more_than(table: str, count: int) -> bool:
+    """Whether ``table`` holds more than ``count`` rows (reading at most count + 1 of them)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
-        return float(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) r", [count + 1])  # noqa: S608
+        return int(cursor.fetchone()[0]) > count

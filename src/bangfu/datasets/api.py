@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest
@@ -21,7 +21,6 @@ from bangfu.datasets import access
 from bangfu.datasets.forms import DatasetUploadForm
 from bangfu.datasets.importing import import_dataset
 from bangfu.datasets.models import DatasetVersion
-from bangfu.registry.importing import write_upload
 from bangfu.registry.models import ImportStatus
 
 router = Router(tags=["datasets"])
@@ -142,17 +141,8 @@ def upload(request: HttpRequest) -> Any:
     if not form.is_valid():
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         return Status(422, {"code": "invalid", "message": _("上传的表单不完整"), "errors": errors})
-    uploaded = form.cleaned_data["file"]
     with tempfile.TemporaryDirectory(prefix="bangfu-upload-") as directory:
-        run = import_dataset(
-            by=user,
-            kind=form.cleaned_data["kind"],
-            path=write_upload(uploaded, Path(directory)),
-            file_name=PurePath(uploaded.name).name,
-            period_start=form.cleaned_data["period_start"],
-            period_end=form.cleaned_data["period_end"],
-            dry_run=form.cleaned_data["dry_run"],
-        )
+        run = import_dataset(by=user, **form.import_arguments(Path(directory)))
     # The same file again stores nothing new: the version it names is the one stored the first time.
     version = None
     if run.status == ImportStatus.SUCCEEDED:

@@ -6,7 +6,7 @@ registry cleanly, for the department to check. Rows through ``visible_to``; the 
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,7 +24,7 @@ from bangfu.datasets.forms import DatasetUploadForm
 from bangfu.datasets.importing import RUN_KIND_PREFIX, start_dataset_import
 from bangfu.datasets.models import DatasetRecord, DatasetVersion, MatchStatus
 from bangfu.regions.scoping import code_visible_to, get_for_user
-from bangfu.registry.importing import location_text, write_upload
+from bangfu.registry.importing import location_text
 from bangfu.registry.models import ImportRun, ImportStatus
 
 VERSIONS_PER_PAGE = 50
@@ -48,18 +48,9 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         if form is None:
             raise PermissionDenied(_("您没有上传部门数据的权限。"))
         if form.is_valid():
-            upload = form.cleaned_data["file"]
             with tempfile.TemporaryDirectory(prefix="bangfu-upload-") as directory:
                 # The run keeps its own copy until it has been imported; the temporary one goes away here.
-                run = start_dataset_import(
-                    by=user,
-                    kind=form.cleaned_data["kind"],
-                    path=write_upload(upload, Path(directory)),
-                    file_name=PurePath(upload.name).name,
-                    period_start=form.cleaned_data["period_start"],
-                    period_end=form.cleaned_data["period_end"],
-                    dry_run=form.cleaned_data["dry_run"],
-                )
+                run = start_dataset_import(by=user, **form.import_arguments(Path(directory)))
             messages.success(request, _("已上传“%(name)s”，正在校验导入。") % {"name": run.file_name})
             return redirect("datasets:run-detail", pk=run.pk)
     versions = list(

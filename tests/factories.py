@@ -297,3 +297,36 @@ def ensure_default_rules() -> None:
     from django.apps import apps
 
     importlib.import_module("bangfu.monitoring.migrations.0002_default_rules").seed(apps, None)
+
+
+# The identification procedure's policy (RULES §6.2 shapes) for 陕西省, as the demo assumes it.
+PROCEDURE_POLICY: dict[str, object] = {
+    "codes.risk_types": ["因病", "因残", "因学", "因自然灾害", "因意外事故", "其他"],
+    "income_window_months": 12,
+    "deadline.self_report_acceptance": {"days": 2, "unit": "calendar"},
+    "deadline.home_check": {"days": 5, "unit": "working"},
+    "deadline.info_comparison": {"days": 5, "unit": "calendar"},
+    "deadline.village_appraisal": {"days": 5, "unit": "calendar"},
+    "deadline.village_notice": {"days": 5, "unit": "calendar"},
+    "deadline.town_review": {"days": 3, "unit": "working"},
+    "deadline.county_approval": {"days": 3, "unit": "working"},
+    "deadline.announcement": {"days": 2, "unit": "working"},
+    "deadline.identification": {"days": 20, "unit": "working"},
+}
+
+
+def ensure_procedure_policy(prefix: str = "61") -> None:
+    """The policy values a case needs (deadlines, code tables), in force from 2025 under ``prefix``."""
+    from bangfu.policy.models import PolicyValue
+    from bangfu.policy.services import add_policy_version
+
+    for key, value in PROCEDURE_POLICY.items():
+        if not PolicyValue.objects.filter(key=key, region_prefix=prefix).exists():
+            add_policy_version(
+                key=key,
+                region_prefix=prefix,
+                effective_from=date(2025, 1, 1),
+                value=value,
+                source_note="测试",
+                by=None,
+            )

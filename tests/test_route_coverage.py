@@ -53,6 +53,18 @@ PUBLIC_ROUTES = {
     "api/v1/": Public(
         "django-ninja's root, there so that reverse() finds the API prefix", "get", "/api/v1/", 404
     ),
+    "report/<str:code>/": Public(
+        "a household reports its own difficulty through its village's QR code, without an account",
+        "get",
+        "/report/610902001001/",
+        200,
+    ),
+    "report/<str:code>/done/": Public(
+        "the receipt after a self-report: the village and the acceptance deadline only",
+        "get",
+        "/report/610902001001/done/",
+        200,
+    ),
     "^api/(?P<rest>.*)$": Public(
         "unknown paths under /api/ answer a JSON 404", "get", "/api/v2/households", 404
     ),
@@ -153,7 +165,9 @@ def test_public_routes_are_real_and_in_no_matrix() -> None:
 
 
 @pytest.mark.parametrize("key", sorted(PUBLIC_ROUTES))
-def test_a_public_route_answers_an_anonymous_visitor(key: str, client: Client, db: None) -> None:
+def test_a_public_route_answers_an_anonymous_visitor(
+    key: str, client: Client, regions: dict[str, object]
+) -> None:
     public = PUBLIC_ROUTES[key]
     response = getattr(client, public.method)(public.url)
     assert response.status_code == public.status, key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 
 from bangfu.api import api, api_not_found
+from bangfu.monitoring import public_views
 
 urlpatterns = [
     path("", include("bangfu.dashboards.urls")),
@@ -16,6 +17,10 @@ urlpatterns = [
     path("households/", include("bangfu.registry.urls")),
     path("datasets/", include("bangfu.datasets.urls")),
     path("warnings/", include("bangfu.monitoring.urls")),
+    path("cases/", include("bangfu.monitoring.case_urls")),
+    # Public, no login: a household's own report, reached by the QR code posted in its village.
+    path("report/<str:code>/", public_views.self_report, name="self-report"),
+    path("report/<str:code>/done/", public_views.self_report_done, name="self-report-done"),
     # The API root itself is no operation: answer it with the API's JSON 404 like any unknown API path.
     path("api/v1/", api_not_found),
     path("api/v1/", api.urls),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bangfu.accounts.models import Sector
 from bangfu.monitoring.models import QualityIssue, ScreeningRule, ScreeningRun, ScreeningWarning
-from tests.factories import HouseholdFactory, MemberFactory, ensure_default_rules
+from tests.factories import HouseholdFactory, MemberFactory, ensure_default_rules, ensure_procedure_policy
 from tests.permissions import (
     BUSINESS_OVER_VILLAGE,
     BUSINESS_PERSONAS,
@@ -31,6 +31,7 @@ def warning_ids() -> Mapping[str, object]:
     warning = ScreeningWarning.objects.filter(household__household_number=NUMBER).first()
     if warning is None:
         ensure_default_rules()
+        ensure_procedure_policy()  # including a warning opens a case
         household = HouseholdFactory(household_number=NUMBER)
         MemberFactory(household=household, name="孙有田")
         rule = ScreeningRule.objects.get(code="MED-01")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
 from bangfu.regions.models import Region
-from tests.factories import HouseholdFactory, UserFactory
+from tests.factories import HouseholdFactory, UserFactory, ensure_procedure_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +120,7 @@ def test_a_department_sees_only_the_outcomes_of_its_own_data(
 
 def test_the_api_answers_like_the_page(regions: dict[str, Region], village_cadre: User) -> None:
     warning = make_warning(due=timezone.localdate() - dt.timedelta(days=1), number="610902001001000011")
+    ensure_procedure_policy()  # including it opens a case
     c = client(village_cadre)
 
     listed = c.get("/api/v1/warnings?overdue=true").json()

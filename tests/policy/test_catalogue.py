@@ -59,6 +59,10 @@ DEMO = {
     ("deadline.home_check", "61", D(2021, 1, 1), (5, "working")),
     ("deadline.info_comparison", "61", D(2021, 1, 1), (5, "calendar")),
     ("deadline.village_notice", "61", D(2021, 1, 1), (5, "calendar")),
+    ("deadline.village_appraisal", "61", D(2021, 1, 1), (5, "calendar")),
+    ("deadline.town_review", "61", D(2021, 1, 1), (3, "working")),
+    ("deadline.county_approval", "61", D(2021, 1, 1), (3, "working")),
+    ("deadline.announcement", "61", D(2021, 1, 1), (2, "working")),
     ("deadline.identification", "61", D(2021, 1, 1), (15, "working")),
     ("deadline.warning_feedback", "61", D(2021, 1, 1), (5, "working")),
     ("visit.interval", "61", D(2021, 1, 1), (30, "calendar")),
@@ -99,7 +103,7 @@ def test_no_seeded_row_is_a_demo_assumption(db: None) -> None:
 def test_the_demo_adds_its_assumptions_for_shaanxi_once(demo_policy: None) -> None:
     assert _stored() == NATIONAL | DEMO
     shaanxi = PolicyValue.objects.filter(region_prefix="61")
-    assert shaanxi.count() == len(DEMO_POLICY) == 16
+    assert shaanxi.count() == len(DEMO_POLICY) == 20
     assert all("演示假设" in row.source_note and row.created_by_id is None for row in shaanxi)
     line = PolicyValue.objects.get(key="monitoring_line", region_prefix="61")
     assert line.source_note.startswith("演示假设，不是陕西省公布的数字")

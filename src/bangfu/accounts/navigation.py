@@ -64,6 +64,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # Warnings from the screening: a village's to check, overdue ones for the town and county, a
     # department's outcomes of its own data.
     NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
+    # The identification procedure: cases per step (late ones red), the town's inbox of reported leads
+    # (bangfu.monitoring.access.CASE_READER_ROLES).
+    NavItem(_("监测对象识别"), "cases:case-board", REGISTRY_READERS),
     # The nightly data-quality findings of the registry: what each village has to fix.
     NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
     # Departments upload their data; the city and counties collect it (bangfu.datasets.access.READER_ROLES).

@@ -8,7 +8,6 @@ Pages that show or take a secret (passwords, TOTP secrets, temporary passwords, 
 from __future__ import annotations
 
 import base64
-import io
 import platform
 import sqlite3
 from datetime import datetime
@@ -17,8 +16,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import django
-import qrcode
-import qrcode.image.svg
 from django import forms
 from django.apps import apps
 from django.conf import settings
@@ -53,6 +50,7 @@ from bangfu.accounts.forms import (
 from bangfu.accounts.middleware import IDLE_REASON
 from bangfu.accounts.models import BUSINESS_ROLES, ApiToken, Role, User
 from bangfu.accounts.permissions import current_user, role_required
+from bangfu.core import qrcodes
 from bangfu.core.htmx import HtmxHttpRequest
 from bangfu.regions.models import Region
 
@@ -213,14 +211,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
 # --- second factor -----------------------------------------------------------------------------------------
 
 
-def _qr_data_uri(text: str) -> str:
-    """The QR code of ``text`` as an SVG data: URI, drawn here so the secret never leaves the server."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _secret_text(device_key_hex: str) -> str:
     """The base32 secret for manual entry, in groups of four."""
     secret = base64.b32encode(bytes.fromhex(device_key_hex)).decode("ascii").rstrip("=")
@@ -257,7 +247,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "next": _safe_next(request) or "",
-        "qr_data_uri": _qr_data_uri(device.config_url),
+        "qr_data_uri": qrcodes.svg_data_uri(device.config_url),
         "secret": _secret_text(device.key),
         "required": user.is_admin_role,
     }

@@ -159,6 +159,39 @@ DEMO_POLICY: tuple[tuple[str, str, dt.date, object, str], ...] = (
         "jchsb31511121131/content_18011）。" + NO_SHAANXI,
     ),
     (
+        "deadline.village_appraisal",
+        "61",
+        DEMO_POLICY_START,
+        _calendar(5),
+        "RULES.md §6.2：某县规程，入户核查和信息比对后5日内召开民主评议并当日公示（[3rd] "
+        "https://m.jiusongjiankang.com/health/news/5450632.html ，第三方转载，⚠未经两源确认）。" + NO_SHAANXI,
+    ),
+    (
+        "deadline.town_review",
+        "61",
+        DEMO_POLICY_START,
+        _working(3),
+        "RULES.md §6.1–§6.2 未载乡镇审核的分环节时限；演示假设：在识别总时限（甘肃2023年评议公示、乡镇复核、"
+        "县级审批共15个工作日，" + GANSU_2023 + "）内分配3个工作日。" + NO_SHAANXI,
+    ),
+    (
+        "deadline.county_approval",
+        "61",
+        DEMO_POLICY_START,
+        _working(3),
+        "RULES.md §6.1–§6.2 未载县级审定的分环节时限；演示假设：在识别总时限（甘肃2023年评议公示、乡镇复核、"
+        "县级审批共15个工作日，" + GANSU_2023 + "）内分配3个工作日。" + NO_SHAANXI,
+    ),
+    (
+        "deadline.announcement",
+        "61",
+        DEMO_POLICY_START,
+        _working(2),
+        "RULES.md §6.1、§6.4：县级审批后以乡镇名义在村内公告结果（河南永城2024 [gov] "
+        "https://ycs.gov.cn/xzxxgk/cfsjd/cfsjczwgk1511121131/tpgjcg231511121131/jcdx31511121131/"
+        "jchsb31511121131/content_18011），未载时限；演示假设2个工作日。" + NO_SHAANXI,
+    ),
+    (
         "deadline.identification",
         "61",
         DEMO_POLICY_START,

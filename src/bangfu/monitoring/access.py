@@ -1,4 +1,5 @@
-"""Who may do what with warnings and rules (the pages and the API ask here; the services check again)."""
+"""Who may do what with warnings, rules and cases (the pages and the API ask here; the services check
+again)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,30 @@ def can_edit_rules(user: Any) -> bool:
 
 def can_read_runs(user: Any) -> bool:
     return reads_business_data(user) and getattr(user, "role", None) in RUN_READER_ROLES
+
+
+# Cases (识别认定): the levels that work them and those that oversee them; departments and 三员 do not.
+CASE_READER_ROLES = frozenset(
+    {Role.VILLAGE_TEAM, Role.TOWN, Role.COUNTY_OFFICE, Role.CITY_HQ, Role.INSPECTION_GROUP}
+)
+# Who reports a household found at risk (基层干部排查).
+REPORTER_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
+# Who enters a hotline call, and who accepts the leads in a town's inbox.
+HOTLINE_ROLES = frozenset({Role.TOWN, Role.COUNTY_OFFICE, Role.CITY_HQ})
+LEAD_DECIDER_ROLES = frozenset({Role.TOWN})
+
+
+def can_read_cases(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in CASE_READER_ROLES
+
+
+def can_report(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in REPORTER_ROLES
+
+
+def can_enter_hotline(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in HOTLINE_ROLES
+
+
+def can_decide_leads(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in LEAD_DECIDER_ROLES

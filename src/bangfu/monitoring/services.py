@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
-from bangfu.monitoring import access, rules
+from bangfu.monitoring import access, identification, rules
+from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.models import (
     SOURCE_CHOICES,
     WARNING_TRANSITIONS,
@@ -27,20 +28,16 @@ if TYPE_CHECKING:
     from bangfu.accounts.models import User
 
 
-class MonitoringRefused(Exception):
-    """A write refused for its content; ``message`` is Chinese."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        # The form field the message belongs beside ("" for the whole form).
-        self.field = field
-
-
 def answer_warning(
-    *, warning: ScreeningWarning, by: User, status: str, reason: str = "", request: Any = None
+    *,
+    warning: ScreeningWarning,
+    by: User,
+    status: str,
+    reason: str = "",
+    on: dt.date | None = None,
+    request: Any = None,
 ) -> ScreeningWarning:
-    """The village's answer: include it (an identification case follows), exclude it with a reason, or
+    """The village's answer: include it (an identification case opens), exclude it with a reason, or
     return it to the department as a data error with a reason. Answered once."""
     if not access.can_answer(by):
         raise PermissionDenied(_("只有驻村工作队或乡镇可以核查预警线索。"))
@@ -70,6 +67,11 @@ def answer_warning(
             after={"status": status, "answer_reason": reason},
             request=request,
         )
+        if status == WarningStatus.INCLUDED:
+            # The identification procedure starts (or the warning joins the household's open case).
+            identification.lead_from_warning(
+                warning=locked, by=by, on=on or timezone.localdate(), request=request
+            )
     return locked
 
 

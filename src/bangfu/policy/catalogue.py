@@ -392,6 +392,30 @@ CATALOGUE: tuple[PolicyKey, ...] = (
         Shape.DURATION,
     ),
     PolicyKey(
+        "deadline.village_appraisal",
+        _("民主评议时限"),
+        _("信息比对完成后，召开民主评议会议（村民代表会议或村两委扩大会议）的期限。"),
+        Shape.DURATION,
+    ),
+    PolicyKey(
+        "deadline.town_review",
+        _("乡镇审核时限"),
+        _("村内公示期满报送后，乡镇完成审核的期限。"),
+        Shape.DURATION,
+    ),
+    PolicyKey(
+        "deadline.county_approval",
+        _("县级审定时限"),
+        _("乡镇审核通过后，县级完成审定的期限。"),
+        Shape.DURATION,
+    ),
+    PolicyKey(
+        "deadline.announcement",
+        _("结果公告时限"),
+        _("县级审定后，以乡镇名义在村内公告识别结果的期限。"),
+        Shape.DURATION,
+    ),
+    PolicyKey(
         "deadline.identification",
         _("识别认定总时限"),
         _("自发现线索至完成识别认定（评议公示、乡镇审核、县级审批）的总期限。"),

@@ -1,0 +1,24 @@
+"""Case pages under /cases/ (名称空间 ``cases``)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from bangfu.monitoring import case_views, public_views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", case_views.case_board, name="case-board"),
+    path("<int:pk>/", case_views.case_detail, name="case-detail"),
+    path("<int:pk>/step/", case_views.case_step, name="case-step"),
+    path("<int:pk>/back/", case_views.case_back, name="case-back"),
+    path("<int:pk>/reject/", case_views.case_reject, name="case-reject"),
+    path("leads/", case_views.lead_list, name="lead-list"),
+    path("leads/<int:pk>/", case_views.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/accept/", case_views.lead_accept, name="lead-accept"),
+    path("leads/<int:pk>/decline/", case_views.lead_decline, name="lead-decline"),
+    path("report/", case_views.report_new, name="report-new"),
+    path("hotline/", case_views.hotline_new, name="hotline-new"),
+    path("poster/<str:code>/", public_views.report_poster, name="report-poster"),
+]

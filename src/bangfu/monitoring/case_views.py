@@ -1,0 +1,545 @@
+"""Case pages under /cases/ (名称空间 ``cases``): the board of cases in the identification procedure (counts
+per step, late steps in red), one case with its timeline and the form of its current step, the town's inbox
+of reported leads, a cadre's report and a hotline call. Rows come through ``visible_to`` only; every write
+goes through ``identification``, which checks role and scope again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_fsm import has_transition_perm
+
+from bangfu import policy
+from bangfu.accounts.models import User
+from bangfu.accounts.permissions import current_user
+from bangfu.core.masking import mask_id_number, mask_phone
+from bangfu.monitoring import access, identification
+from bangfu.monitoring.case_forms import (
+    STEP_FORMS,
+    AcceptForm,
+    ApprovalForm,
+    CadreReportForm,
+    DeclineForm,
+    RejectForm,
+    SelfReportForm,
+    SendBackForm,
+    StepForm,
+)
+from bangfu.monitoring.exceptions import MonitoringRefused
+from bangfu.monitoring.models import (
+    OPEN_STATES,
+    STEPS,
+    CaseEvent,
+    CaseState,
+    Category,
+    Lead,
+    LeadChannel,
+    LeadStatus,
+    MonitoringCase,
+)
+from bangfu.monitoring.models.cases import REJECTING_STEPS
+from bangfu.policy.exceptions import PolicyError
+from bangfu.regions.codes import Level
+from bangfu.regions.models import Region
+from bangfu.regions.picker import build_picker
+from bangfu.regions.scoping import get_for_user
+from bangfu.registry import access as registry_access
+from bangfu.registry.models import Household, Member, Relation
+
+PAGE = 50
+POSTER_VILLAGES = 50
+ACTION_LABELS = {
+    "open": _("立案（开始识别）"),
+    "lead": _("新线索并入"),
+    "sign_application": _("签署申请及承诺书"),
+    "record_home_check": _("完成入户核查"),
+    "compare_data": _("完成信息比对"),
+    "record_appraisal": _("民主评议，开始公示"),
+    "close_notice": _("公示期满，报乡镇审核"),
+    "town_approve": _("乡镇审核通过"),
+    "county_approve": _("县级审定通过"),
+    "announce": _("结果公告，纳入监测"),
+    "send_back": _("退回"),
+    "reject": _("不予纳入"),
+}
+
+
+NEED_TEXT = {True: _("有保障"), False: _("未保障")}
+
+
+def _record_lines(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """A step's record as labelled lines for the timeline (no personal identifiers are ever recorded)."""
+    from bangfu.monitoring.case_forms import NEED_LABELS
+
+    lines: list[tuple[str, str]] = []
+    channel = record.get("channel")
+    if channel:
+        lines.append((_("来源渠道"), str(dict(LeadChannel.choices).get(channel, channel))))
+    if record.get("proxy_name"):
+        lines.append((_("代填人"), f"{record['proxy_name']}（{record.get('proxy_relation', '')}）"))
+    if "members" in record:
+        lines.append((_("家庭人口数"), str(record["members"])))
+        window = record.get("window") or ["", ""]
+        lines.append((_("收入计算周期"), f"{window[0]} — {window[1]}"))
+        lines.append((_("家庭纯收入（元）"), str(record.get("net_income", ""))))
+        lines.append((_("人均纯收入（元）"), str(record.get("net_income_per_capita", ""))))
+        lines.append((_("合规自付支出（元）"), str(record.get("out_of_pocket", ""))))
+        needs = record.get("needs_met", {})
+        lines.append(
+            (
+                _("两不愁三保障及饮水"),
+                "；".join(
+                    f"{NEED_LABELS[k]}：{NEED_TEXT[bool(v)]}" for k, v in needs.items() if k in NEED_LABELS
+                ),
+            )
+        )
+    if record.get("risk_types"):
+        lines.append((_("风险类型"), "、".join(record["risk_types"])))
+    if "findings" in record:
+        findings = record["findings"]
+        text = "；".join(
+            " ".join(
+                str(part)
+                for part in (
+                    f["kind_label"],
+                    f["member"],
+                    f["date"],
+                    f["category"],
+                    f["grade"],
+                    f["amount"] or "",
+                    f["text"],
+                )
+                if part
+            )
+            for f in findings
+        )
+        lines.append((_("比对结果"), text or _("未发现部门及财产信息")))
+    if record.get("attendees"):
+        lines.append((_("参会人员"), "、".join(record["attendees"])))
+    if record.get("minutes"):
+        lines.append((_("会议记录"), record["minutes"]))
+    if "objections" in record:
+        objections = record["objections"]
+        lines.append(
+            (
+                _("公示异议"),
+                "；".join(f"{o['content']} —— {o['handling']}" for o in objections) or _("无异议"),
+            )
+        )
+    if record.get("category"):
+        lines.append(
+            (_("监测对象类别"), str(dict(Category.choices).get(record["category"], record["category"])))
+        )
+    if "no_labour" in record:
+        lines.append((_("整户无劳动力"), _("是") if record["no_labour"] else _("否")))
+    if record.get("opinion"):
+        lines.append((_("意见"), record["opinion"]))
+    if record.get("note"):
+        lines.append((_("核查说明"), record["note"]))
+    return lines
+
+
+def _reader(request: HttpRequest) -> User:
+    user = current_user(request, required=True)
+    if not access.can_read_cases(user):
+        raise PermissionDenied(_("您的角色不能查看监测对象识别。"))
+    return user
+
+
+def _risk_choices(region: str, on: dt.date) -> list[str]:
+    try:
+        return list(policy.value("codes.risk_types", region=region, on=on))
+    except PolicyError:
+        return []
+
+
+def _names(codes: set[str]) -> dict[str, str]:
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def _heads(household_ids: set[int]) -> dict[int, str]:
+    return dict(
+        Member.objects.current()
+        .filter(household_id__in=household_ids, relation=Relation.HEAD)
+        .values_list("household_id", "name")
+    )
+
+
+# --- the board ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def case_board(request: HttpRequest) -> HttpResponse:
+    """Counts per step for the user's scope (one grouped query), then the cases of the chosen step or the
+    late ones, the most urgent first (keyset on the step's due date and id)."""
+    user = _reader(request)
+    today = timezone.localdate()
+    visible = MonitoringCase.objects.visible_to(user)
+    late = Q(step_due_on__lt=today) | Q(due_on__lt=today)
+    counted = {
+        row["state"]: row
+        for row in visible.open()
+        .order_by()
+        .values("state")
+        .annotate(n=Count("id"), late=Count("id", filter=late))
+    }
+    steps = [
+        {
+            "state": state,
+            "label": label,
+            "count": counted.get(state, {}).get("n", 0),
+            "late": counted.get(state, {}).get("late", 0),
+        }
+        for state, label in CaseState.choices
+        if state in OPEN_STATES
+    ]
+    state = request.GET.get("state", "")
+    show_late = request.GET.get("late") == "1"
+    cases: QuerySet[MonitoringCase] = visible.open()
+    if state in OPEN_STATES:
+        cases = cases.filter(state=state)
+    if show_late:
+        cases = cases.filter(late)
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        anchor = cases.filter(pk=int(after)).values_list("step_due_on", "id").first()
+        if anchor is not None:
+            cases = cases.filter(Q(step_due_on__gt=anchor[0]) | Q(step_due_on=anchor[0], id__gt=anchor[1]))
+    page = list(cases.select_related("household").order_by("step_due_on", "id")[: PAGE + 1])
+    more = page[PAGE].pk if len(page) > PAGE else None
+    page = page[:PAGE]
+    villages = _names({c.region_code for c in page})
+    heads = _heads({c.household_id for c in page})
+    rows = [
+        {
+            "case": c,
+            "village": villages.get(c.region_code, c.region_code),
+            "head": heads.get(c.household_id, ""),
+            "late": (c.step_due_on is not None and c.step_due_on < today) or c.due_on < today,
+        }
+        for c in page
+    ]
+    pending_leads = Lead.objects.visible_to(user).filter(status=LeadStatus.PENDING).count()
+    # The villages whose QR poster the user may print (a town's few; a county picks from the region pages).
+    in_scope = Region.objects.visible_to(user).filter(level=Level.VILLAGE).order_by("code")
+    poster_villages = list(in_scope[: POSTER_VILLAGES + 1])
+    context = {
+        "steps": steps,
+        "total_late": sum(s["late"] for s in steps),
+        "rows": rows,
+        "state": state,
+        "show_late": show_late,
+        "more": more,
+        "pending_leads": pending_leads,
+        "can_report": access.can_report(user),
+        "can_enter_hotline": access.can_enter_hotline(user),
+        "poster_villages": poster_villages if len(poster_villages) <= POSTER_VILLAGES else [],
+    }
+    return render(request, "monitoring/case_board.html", context)
+
+
+# --- one case -------------------------------------------------------------------------------------------
+
+
+def _forms_for(user: User, case: MonitoringCase, today: dt.date) -> dict[str, Any]:
+    """The forms the user may use on the case now: its step's, sending back, rejecting."""
+    if case.state not in STEPS or not _may_act(user, case):
+        return {}
+    choices = _risk_choices(case.region_code, today)
+    action, form_class = STEP_FORMS[case.state]
+    forms: dict[str, Any] = {"step": (action, _step_form(form_class, case, choices))}
+    if STEPS[case.state].returns_to:
+        forms["back"] = SendBackForm(state=case.state)
+    if case.state in REJECTING_STEPS:
+        forms["reject"] = RejectForm()
+    return forms
+
+
+def _may_act(user: User, case: MonitoringCase) -> bool:
+    action, _form = STEP_FORMS[case.state]
+    return has_transition_perm(getattr(case, action), user)
+
+
+def _step_form(
+    form_class: type[StepForm], case: MonitoringCase, choices: list[str], data: Any = None, files: Any = None
+) -> StepForm:
+    kwargs: dict[str, Any] = {"risk_choices": choices}
+    if issubclass(form_class, ApprovalForm):
+        kwargs["initial_risks"] = case.risk_types
+    return form_class(data, files, **kwargs)
+
+
+def _detail(request: HttpRequest, user: User, case: MonitoringCase, forms: dict[str, Any]) -> HttpResponse:
+    today = timezone.localdate()
+    timeline = list(CaseEvent.objects.filter(case=case).select_related("by").order_by("at", "id"))
+    rows = [
+        {
+            "event": event,
+            "label": ACTION_LABELS.get(event.action, event.action),
+            "lines": _record_lines(event.record),
+        }
+        for event in timeline
+    ]
+    context = {
+        "case": case,
+        "lead": case.lead,
+        "village": _names({case.region_code}).get(case.region_code, case.region_code),
+        "head": _heads({case.household_id}).get(case.household_id, ""),
+        "rows": rows,
+        "forms": forms,
+        "step_late": case.state in OPEN_STATES and case.step_due_on is not None and case.step_due_on < today,
+        "late": case.state in OPEN_STATES and case.due_on < today,
+        "household_link": registry_access.can_read(user),
+        "action_labels": ACTION_LABELS,
+    }
+    return render(request, "monitoring/case_detail.html", context)
+
+
+def _case(user: User, pk: int) -> MonitoringCase:
+    return get_for_user(MonitoringCase.objects.select_related("household", "lead"), user, pk=pk)
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    case = _case(user, pk)
+    forms = _forms_for(user, case, timezone.localdate())
+    return _detail(request, user, case, forms)
+
+
+def _run(
+    request: HttpRequest, user: User, case: MonitoringCase, name: str, form: StepForm, forms: dict[str, Any]
+) -> HttpResponse:
+    if form.is_valid():
+        try:
+            getattr(identification, name)(case=case, by=user, request=request, **form.arguments())
+        except MonitoringRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已办理：%(action)s。") % {"action": ACTION_LABELS.get(name, name)})
+            return redirect("cases:case-detail", pk=case.pk)
+    return _detail(request, user, case, forms)
+
+
+@login_required
+@require_POST
+def case_step(request: HttpRequest, pk: int) -> HttpResponse:
+    """The current step's forward action."""
+    user = _reader(request)
+    case = _case(user, pk)
+    if case.state not in STEPS or not _may_act(user, case):
+        raise PermissionDenied(_("您不能办理该户当前的环节。"))
+    action, form_class = STEP_FORMS[case.state]
+    form = _step_form(
+        form_class, case, _risk_choices(case.region_code, timezone.localdate()), request.POST, request.FILES
+    )
+    forms = {**_forms_for(user, case, timezone.localdate()), "step": (action, form)}
+    return _run(request, user, case, action, form, forms)
+
+
+@login_required
+@require_POST
+def case_back(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    case = _case(user, pk)
+    if case.state not in STEPS or not _may_act(user, case):
+        raise PermissionDenied(_("您不能办理该户当前的环节。"))
+    form = SendBackForm(request.POST, state=case.state)
+    return _run(
+        request, user, case, "send_back", form, {**_forms_for(user, case, timezone.localdate()), "back": form}
+    )
+
+
+@login_required
+@require_POST
+def case_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    case = _case(user, pk)
+    if case.state not in STEPS or not _may_act(user, case):
+        raise PermissionDenied(_("您不能办理该户当前的环节。"))
+    form = RejectForm(request.POST)
+    return _run(
+        request, user, case, "reject", form, {**_forms_for(user, case, timezone.localdate()), "reject": form}
+    )
+
+
+# --- leads ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """The reported leads of the scope: those awaiting acceptance first (late ones red), then the latest
+    decided."""
+    user = _reader(request)
+    today = timezone.localdate()
+    visible = Lead.objects.visible_to(user).filter(channel__in=[LeadChannel.SELF_REPORT, LeadChannel.HOTLINE])
+    pending = list(visible.filter(status=LeadStatus.PENDING).order_by("due_on", "id")[:PAGE])
+    decided = list(visible.exclude(status=LeadStatus.PENDING).order_by("-decided_at", "-id")[:PAGE])
+    villages = _names({lead.region_code for lead in [*pending, *decided]})
+    context = {
+        "pending": [
+            {"lead": lead, "village": villages.get(lead.region_code, ""), "late": lead.due_on < today}
+            for lead in pending
+        ],
+        "decided": [{"lead": lead, "village": villages.get(lead.region_code, "")} for lead in decided],
+    }
+    return render(request, "monitoring/lead_list.html", context)
+
+
+def _lead_detail(
+    request: HttpRequest, user: User, lead: Lead, accept: AcceptForm | None, decline: DeclineForm | None
+) -> HttpResponse:
+    may_decide = access.can_decide_leads(user) and lead.status == LeadStatus.PENDING
+    context = {
+        "lead": lead,
+        "village": _names({lead.region_code}).get(lead.region_code, lead.region_code),
+        "id_number": mask_id_number(lead.id_number),
+        "phone": mask_phone(lead.phone),
+        "late": lead.status == LeadStatus.PENDING and lead.due_on < timezone.localdate(),
+        "accept": (accept or AcceptForm()) if may_decide else None,
+        "decline": (decline or DeclineForm()) if may_decide else None,
+        "case": MonitoringCase.objects.filter(lead=lead).first(),
+    }
+    return render(request, "monitoring/lead_detail.html", context)
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    lead = get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+    return _lead_detail(request, user, lead, None, None)
+
+
+@login_required
+@require_POST
+def lead_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    if not access.can_decide_leads(user):
+        raise PermissionDenied(_("只有乡镇可以受理线索。"))
+    lead = get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+    form = AcceptForm(request.POST)
+    if form.is_valid():
+        household = None
+        number = form.cleaned_data["household_number"].strip()
+        if number:
+            household = Household.objects.visible_to(user).filter(household_number=number).first()
+            if household is None:
+                form.add_error(
+                    "household_number",
+                    _("在您的管辖范围内没有户编号为 %(number)s 的农户") % {"number": number},
+                )
+        if not form.errors:
+            try:
+                case = identification.accept_lead(
+                    lead=lead, by=user, household=household, request=request, **form.arguments()
+                )
+            except MonitoringRefused as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("已受理，开始识别认定。"))
+                return redirect("cases:case-detail", pk=case.pk)
+    return _lead_detail(request, user, lead, form, None)
+
+
+@login_required
+@require_POST
+def lead_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _reader(request)
+    if not access.can_decide_leads(user):
+        raise PermissionDenied(_("只有乡镇可以受理线索。"))
+    lead = get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            identification.decline_lead(
+                lead=lead, by=user, reason=form.cleaned_data["reason"], request=request
+            )
+        except MonitoringRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已登记不予受理。"))
+            return redirect("cases:lead-detail", pk=lead.pk)
+    return _lead_detail(request, user, lead, None, form)
+
+
+# --- reports --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest) -> HttpResponse:
+    """基层干部排查: a cadre reports a household of the scope, found by its 户编号; the case opens at once."""
+    user = _reader(request)
+    if not access.can_report(user):
+        raise PermissionDenied(_("只有驻村工作队或乡镇可以报告监测线索。"))
+    today = timezone.localdate()
+    number = (request.POST.get("household_number") or request.GET.get("household_number") or "").strip()
+    household = Household.objects.visible_to(user).filter(household_number=number).first() if number else None
+    choices = _risk_choices(household.region_code if household else user.scope_prefixes()[0], today)
+    form = CadreReportForm(request.POST or None, risk_choices=choices)
+    if request.method == "POST" and form.is_valid():
+        if household is None:
+            form.add_error(
+                None, _("在您的管辖范围内没有户编号为 %(number)s 的农户") % {"number": number or "—"}
+            )
+        else:
+            try:
+                case = identification.report_by_cadre(
+                    household=household, by=user, request=request, **form.arguments()
+                )
+            except MonitoringRefused as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("已报告，开始识别认定。"))
+                return redirect("cases:case-detail", pk=case.pk)
+    context = {"form": form, "household_number": number, "household": household}
+    return render(request, "monitoring/report_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hotline_new(request: HttpRequest) -> HttpResponse:
+    """A hotline call (12317) entered by staff for the caller: it lands in the town's inbox like a
+    self-report."""
+    user = _reader(request)
+    if not access.can_enter_hotline(user):
+        raise PermissionDenied(_("只有乡镇及以上工作人员可以登记热线来电。"))
+    today = timezone.localdate()
+    # The picker posts one select per level; the last holds the picked village.
+    codes = request.POST.getlist("region_code") if request.method == "POST" else []
+    region_code = codes[-1] if codes else ""
+    form = SelfReportForm(request.POST or None, risk_choices=_risk_choices(user.scope_prefixes()[0], today))
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = identification.submit_self_report(
+                region_code=region_code,
+                on=today,
+                by=user,
+                channel=LeadChannel.HOTLINE,
+                request=request,
+                **form.arguments(),
+            )
+        except MonitoringRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except PermissionDenied:
+            form.add_error(None, _("所选村不在您的管辖范围内"))
+        else:
+            messages.success(request, _("已登记来电，转乡镇受理。"))
+            return redirect("cases:lead-detail", pk=lead.pk)
+    picker = build_picker(user=user, value=region_code or None, name="region_code")
+    return render(request, "monitoring/hotline_form.html", {"form": form, "picker": picker})

@@ -1,0 +1,319 @@
+"""Monitoring cases (监测对象识别): leads from every channel, and the identification procedure.
+
+A ``Lead`` (线索) is a possible case, whatever the channel it came by (RULES §5.1): a department warning the
+village included, a cadre's report, a household's self-report, a hotline call entered by staff. Every channel
+produces the same record with its source; the town accepts it (a case opens) or declines it with a reason
+within the policy's deadline.
+
+A ``MonitoringCase`` walks the identification procedure (RULES §6): application and pledge → home check →
+data comparison → democratic appraisal → village notice → town review → county approval → announcement →
+monitored. The procedure is a state machine declared once, here: ``STEPS`` says who acts at each step and
+which policy deadline it has; the transitions (django-fsm) say which step follows which, with return to an
+earlier step and rejection (不予纳入) as the other ways out. The services in ``monitoring.identification`` are
+the only callers: each transition is one audited transaction that records a ``CaseEvent`` (the case's
+timeline) and sets the next deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+
+from bangfu.accounts.models import Role
+from bangfu.core.fields import EncryptedTextField
+from bangfu.monitoring.models.screening import ScreeningWarning
+from bangfu.regions.scoping import ScopedQuerySet, code_visible_to, reads_business_data
+from bangfu.registry.models import Household
+
+# At most this many risk types per case, in order of weight (the national form has five slots).
+MAX_RISK_TYPES: Final = 5
+
+
+class LeadChannel(models.TextChoices):
+    DEPARTMENT_WARNING = "department_warning", _("部门筛查预警")
+    CADRE_REPORT = "cadre_report", _("基层干部排查")
+    SELF_REPORT = "self_report", _("农户自主申报")
+    HOTLINE = "hotline", _("热线来电")
+
+
+class LeadStatus(models.TextChoices):
+    PENDING = "pending", _("待受理")
+    ACCEPTED = "accepted", _("已受理")
+    DECLINED = "declined", _("不予受理")
+
+
+class LeadQuerySet(ScopedQuerySet["Lead"]):
+    pass
+
+
+class Lead(models.Model):
+    """线索: a possible case from one channel, waiting for the town to accept it."""
+
+    channel = models.CharField(_("来源渠道"), max_length=24, choices=LeadChannel.choices)
+    region_code = models.CharField(_("所在村"), max_length=12)
+    # The registered household, when known (a self-report names a person; the town finds the household).
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.PROTECT, related_name="leads", db_index=False
+    )
+    warning = models.OneToOneField(
+        ScreeningWarning, null=True, blank=True, on_delete=models.PROTECT, related_name="lead"
+    )
+    applicant_name = models.CharField(_("申报人姓名"), max_length=50, blank=True)
+    phone = EncryptedTextField(_("联系电话"), kind="phone", blank=True)
+    id_number = EncryptedTextField(_("身份证号码"), kind="id_number", blank=True)
+    id_number_index = models.CharField(max_length=64, blank=True, editable=False)
+    # A public report's sender (blind index of the client address), to limit how often one may submit.
+    client_index = models.CharField(max_length=64, blank=True, editable=False)
+    difficulty = models.TextField(_("困难情况"), max_length=1000, blank=True)
+    risk_types = models.JSONField(_("风险类型"), default=list)
+    received_on = models.DateField(_("收到日期"))
+    due_on = models.DateField(_("受理期限"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=LeadStatus.choices, default=LeadStatus.PENDING
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    decline_reason = models.CharField(_("不予受理理由"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("线索")
+        verbose_name_plural = _("线索")
+        indexes: ClassVar = [
+            models.Index(fields=["region_code", "status", "due_on"], name="monitoring_lead_inbox"),
+            models.Index(fields=["id_number_index", "created_at"], name="monitoring_lead_person"),
+            models.Index(fields=["client_index", "created_at"], name="monitoring_lead_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.received_on:%Y-%m-%d}"
+
+
+class CaseState(models.TextChoices):
+    APPLICATION = "application", _("申请及承诺")
+    HOME_CHECK = "home_check", _("入户核查")
+    DATA_COMPARISON = "data_comparison", _("信息比对")
+    VILLAGE_APPRAISAL = "village_appraisal", _("民主评议")
+    VILLAGE_NOTICE = "village_notice", _("村内公示")
+    TOWN_REVIEW = "town_review", _("乡镇审核")
+    COUNTY_APPROVAL = "county_approval", _("县级审定")
+    ANNOUNCEMENT = "announcement", _("结果公告")
+    MONITORED = "monitored", _("监测帮扶中")
+    NOT_INCLUDED = "not_included", _("不予纳入")
+
+
+class Category(models.TextChoices):
+    """The three monitoring categories (RULES §1.2)."""
+
+    UNSTABLE_EXITED = "unstable_exited", _("脱贫不稳定户")
+    EDGE = "edge", _("边缘易致贫户")
+    SUDDEN_HARDSHIP = "sudden_hardship", _("突发严重困难户")
+
+
+VILLAGE_LEVEL: Final = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
+TOWN_LEVEL: Final = frozenset({Role.TOWN})
+COUNTY_LEVEL: Final = frozenset({Role.COUNTY_OFFICE})
+
+
+@dataclass(frozen=True)
+class Step:
+    """Who acts at a step of the procedure, and its deadline (a policy key, counted in the policy's calendar
+    or working days from the day the step began — or from the case's opening when ``from_opening``)."""
+
+    roles: frozenset[str]
+    deadline: str
+    from_opening: bool = False
+    # The earlier steps this step's actor may send the case back to, with a reason.
+    returns_to: tuple[str, ...] = ()
+
+
+# The procedure, declared once (DESIGN §4.4). The village notice's "deadline" is its minimum length: the
+# notice cannot close earlier, and the village forwards the case on the day it ends.
+STEPS: Final[dict[str, Step]] = {
+    CaseState.APPLICATION: Step(VILLAGE_LEVEL, "deadline.home_check", from_opening=True),
+    CaseState.HOME_CHECK: Step(VILLAGE_LEVEL, "deadline.home_check", from_opening=True),
+    CaseState.DATA_COMPARISON: Step(VILLAGE_LEVEL, "deadline.info_comparison"),
+    CaseState.VILLAGE_APPRAISAL: Step(VILLAGE_LEVEL, "deadline.village_appraisal"),
+    CaseState.VILLAGE_NOTICE: Step(
+        VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.HOME_CHECK,)
+    ),
+    CaseState.TOWN_REVIEW: Step(
+        TOWN_LEVEL, "deadline.town_review", returns_to=(CaseState.HOME_CHECK, CaseState.VILLAGE_APPRAISAL)
+    ),
+    CaseState.COUNTY_APPROVAL: Step(
+        COUNTY_LEVEL, "deadline.county_approval", returns_to=(CaseState.HOME_CHECK, CaseState.TOWN_REVIEW)
+    ),
+    CaseState.ANNOUNCEMENT: Step(TOWN_LEVEL, "deadline.announcement"),
+}
+OPEN_STATES: Final = frozenset(STEPS)
+RETURN_TARGETS: Final = sorted({target for step in STEPS.values() for target in step.returns_to})
+# Who may end a case as not included (不予纳入), at the steps where that is decided: the appraisal meeting
+# finds the household ineligible, or the town or county reviewer does.
+REJECTING_STEPS: Final = (CaseState.VILLAGE_APPRAISAL, CaseState.TOWN_REVIEW, CaseState.COUNTY_APPROVAL)
+
+
+def may_act(case: models.Model, user: Any) -> bool:
+    """Whether ``user`` acts at the case's current step: the step's role, and the case in the user's scope
+    (the transitions' permission)."""
+    if not isinstance(case, MonitoringCase):
+        return False
+    step = STEPS.get(case.state)
+    return (
+        step is not None
+        and reads_business_data(user)
+        and getattr(user, "role", None) in step.roles
+        and code_visible_to(user, case.region_code)
+    )
+
+
+class MonitoringCaseQuerySet(ScopedQuerySet["MonitoringCase"]):
+    def open(self) -> MonitoringCaseQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def overdue(self, on: dt.date) -> MonitoringCaseQuerySet:
+        """Open cases whose current step, or the whole procedure, is past its deadline on ``on``."""
+        return self.open().filter(models.Q(step_due_on__lt=on) | models.Q(due_on__lt=on))
+
+
+class MonitoringCase(ConcurrentTransitionMixin, models.Model):
+    """One household's identification as a monitoring object (防止返贫监测对象), and then its monitoring."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="cases", db_index=False)
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="case")
+    region_code = models.CharField(_("所在村"), max_length=12)
+    state = FSMField(
+        _("环节"), max_length=20, choices=CaseState.choices, default=CaseState.APPLICATION, protected=True
+    )
+    opened_on = models.DateField(_("受理日期"))
+    # The whole procedure's limit (deadline.identification from the opening).
+    due_on = models.DateField(_("办结期限"))
+    step_started_on = models.DateField(_("本环节开始日期"))
+    step_due_on = models.DateField(_("本环节期限"), null=True, blank=True)
+    # A due date that counted working days in a year without an official calendar yet (暂定).
+    due_provisional = models.BooleanField(default=False)
+    risk_types = models.JSONField(_("风险类型"), default=list)
+    category = models.CharField(_("监测对象类别"), max_length=20, choices=Category.choices, blank=True)
+    no_labour = models.BooleanField(_("整户无劳动力"), default=False)
+    # The village notice: its first day, and the first day the case may leave it.
+    notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
+    notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
+    monitored_from = models.DateField(_("纳入监测日期"), null=True, blank=True)
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = MonitoringCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("监测对象识别")
+        verbose_name_plural = _("监测对象识别")
+        constraints: ClassVar = [
+            # One case at a time per household; a case not included ends, and a new lead may open another.
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=~models.Q(state=CaseState.NOT_INCLUDED),
+                name="monitoring_case_one_open",
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["region_code", "state", "step_due_on"], name="monitoring_case_board"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} {self.household_id}"
+
+    # --- the transitions (declared once; the services in monitoring.identification call them) ------------
+
+    @transition(field=state, source=CaseState.APPLICATION, target=CaseState.HOME_CHECK, permission=may_act)
+    def sign_application(self) -> None:
+        """申请及承诺授权: the application and pledge signed (or signed by a recorded proxy)."""
+
+    @transition(
+        field=state, source=CaseState.HOME_CHECK, target=CaseState.DATA_COMPARISON, permission=may_act
+    )
+    def record_home_check(self) -> None:
+        """入户核查 done: members, income over the window, 三保障 and water, risk types."""
+
+    @transition(
+        field=state, source=CaseState.DATA_COMPARISON, target=CaseState.VILLAGE_APPRAISAL, permission=may_act
+    )
+    def compare_data(self) -> None:
+        """信息比对: department and asset data compared; results attached."""
+
+    @transition(
+        field=state, source=CaseState.VILLAGE_APPRAISAL, target=CaseState.VILLAGE_NOTICE, permission=may_act
+    )
+    def record_appraisal(self) -> None:
+        """民主评议 held (minutes, attendees); the village notice starts."""
+
+    @transition(
+        field=state, source=CaseState.VILLAGE_NOTICE, target=CaseState.TOWN_REVIEW, permission=may_act
+    )
+    def close_notice(self) -> None:
+        """村内公示 over (objections recorded); to the town."""
+
+    @transition(
+        field=state, source=CaseState.TOWN_REVIEW, target=CaseState.COUNTY_APPROVAL, permission=may_act
+    )
+    def town_approve(self) -> None:
+        """乡镇审核 passed."""
+
+    @transition(
+        field=state, source=CaseState.COUNTY_APPROVAL, target=CaseState.ANNOUNCEMENT, permission=may_act
+    )
+    def county_approve(self) -> None:
+        """县级审定: category, risk types and the no-labour flag confirmed."""
+
+    @transition(field=state, source=CaseState.ANNOUNCEMENT, target=CaseState.MONITORED, permission=may_act)
+    def announce(self) -> None:
+        """结果公告 posted: the household is monitored."""
+
+    @transition(
+        field=state,
+        source=[state for state, step in STEPS.items() if step.returns_to],
+        target=GET_STATE(lambda case, to: to, states=RETURN_TARGETS),
+        permission=may_act,
+    )
+    def send_back(self, to: str) -> None:
+        """Back to an earlier step (``STEPS[state].returns_to``), with a reason."""
+
+    @transition(field=state, source=list(REJECTING_STEPS), target=CaseState.NOT_INCLUDED, permission=may_act)
+    def reject(self) -> None:
+        """不予纳入, with a reason."""
+
+
+class CaseEvent(models.Model):
+    """One step of a case's timeline: who did what, when, why, with the step's record."""
+
+    case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="events")
+    region_code = models.CharField(_("所在村"), max_length=12)
+    action = models.CharField(_("操作"), max_length=24)
+    from_state = models.CharField(_("原环节"), max_length=20, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("新环节"), max_length=20, choices=CaseState.choices)
+    on = models.DateField(_("办理日期"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("理由"), max_length=500, blank=True)
+    # What the step recorded (home-check findings, minutes and attendees, objections, comparison results …).
+    record = models.JSONField(_("记录"), default=dict)
+    attachment = models.FileField(_("附件"), upload_to="cases/%Y/%m/", blank=True)
+    at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("识别环节记录")
+        verbose_name_plural = _("识别环节记录")
+        ordering: ClassVar = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"

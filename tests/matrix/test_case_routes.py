@@ -1,0 +1,185 @@
+"""The case pages: the board and the lead inbox (case readers, rows by scope), one case or lead (404 outside
+its village), each step's form (the step's level within the scope), the town's acceptance, a cadre's report,
+a hotline call and the village's QR poster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import pytest
+
+from bangfu.accounts.models import Role, User
+from bangfu.monitoring import identification
+from bangfu.monitoring.models import CaseEvent, CaseState, Lead, MonitoringCase
+from bangfu.regions.models import Region
+from tests.factories import HouseholdFactory, MemberFactory, UserFactory, ensure_procedure_policy
+from tests.permissions import BUSINESS_PERSONAS, VILLAGE, PermissionMatrix, Route
+
+pytestmark = pytest.mark.django_db
+
+OPENED = dt.date(2026, 9, 29)
+HEAD = "孙有田"
+APPLICANT = "钱多多"
+# Who reads cases: every business persona but the sector department.
+READERS = BUSINESS_PERSONAS - {"department_user"}
+OUTSIDE = frozenset({"other_village_cadre", "other_county_clerk"})
+OVER_VILLAGE = READERS - OUTSIDE
+
+
+def _actors() -> tuple[User, User]:
+    """A village team member of 东关村 and a town officer of 老城街道, apart from the persona under test."""
+    village = User.objects.filter(username="case_village").first() or UserFactory(
+        username="case_village", role=Role.VILLAGE_TEAM, region=Region.objects.get(code=VILLAGE)
+    )
+    town = User.objects.filter(username="case_town").first() or UserFactory(
+        username="case_town", role=Role.TOWN, region=Region.objects.get(code=VILLAGE[:9] + "000")
+    )
+    return village, town
+
+
+def a_case(state: str = CaseState.APPLICATION) -> Mapping[str, object]:
+    """A case of 东关村 opened by a cadre's report, walked on to ``state``."""
+    case = MonitoringCase.objects.first()
+    if case is None:
+        ensure_procedure_policy()
+        household = MemberFactory(household=HouseholdFactory(), name=HEAD).household
+        village, _town = _actors()
+        case = identification.report_by_cadre(
+            household=household, by=village, on=OPENED, difficulty="住院", risk_types=["因病"]
+        )
+        if state == CaseState.TOWN_REVIEW:
+            case = identification.sign_application(
+                case=case, by=village, on=OPENED, proxy_name="李", proxy_relation="网格员"
+            )
+            case = identification.record_home_check(
+                case=case,
+                by=village,
+                on=OPENED,
+                members=2,
+                net_income=5000,
+                out_of_pocket=0,
+                needs_met=dict.fromkeys(identification.BASIC_NEEDS, True),
+                risk_types=["因病"],
+            )
+            case = identification.compare_data(case=case, by=village, on=OPENED)
+            case = identification.record_appraisal(
+                case=case, by=village, on=OPENED, attendees=["甲", "乙", "丙"], minutes="同意"
+            )
+            assert case.notice_ends_on is not None
+            case = identification.close_notice(case=case, by=village, on=case.notice_ends_on)
+    return {"pk": case.pk}
+
+
+def a_case_in_review() -> Mapping[str, object]:
+    return a_case(CaseState.TOWN_REVIEW)
+
+
+def a_lead() -> Mapping[str, object]:
+    """A self-report from 东关村 waiting in the town's inbox."""
+    lead = Lead.objects.first()
+    if lead is None:
+        ensure_procedure_policy()
+        member = MemberFactory(household=HouseholdFactory(), name=APPLICANT)
+        lead = identification.submit_self_report(
+            region_code=VILLAGE,
+            name=APPLICANT,
+            phone="13900001111",
+            id_number=member.id_number,
+            difficulty="孩子上学困难",
+            risk_types=["因学"],
+            on=OPENED,
+        )
+    return {"pk": lead.pk}
+
+
+def case_state() -> object:
+    return list(MonitoringCase.objects.values_list("state", "step_due_on")), CaseEvent.objects.count()
+
+
+def lead_state() -> object:
+    return list(Lead.objects.values_list("status", "decline_reason")), MonitoringCase.objects.count()
+
+
+class TestCaseRoutes(PermissionMatrix):
+    routes = [  # noqa: RUF012 — the matrix reads this class attribute
+        Route("/cases/", allowed=READERS, setup=a_case, marker=HEAD, shown_to=OVER_VILLAGE),
+        Route("/cases/?late=1", allowed=READERS, setup=a_case, marker=HEAD, shown_to=OVER_VILLAGE),
+        Route(
+            "/cases/{pk}/",
+            allowed=OVER_VILLAGE,
+            outside=OUTSIDE,
+            setup=a_case,
+            marker=HEAD,
+            shown_to=OVER_VILLAGE,
+        ),
+        Route(
+            "/cases/{pk}/step/",
+            method="post",
+            data={"on": "2026-09-30", "proxy_name": "李会计", "proxy_relation": "村干部"},
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=a_case,
+            state=case_state,
+        ),
+        Route(
+            "/cases/{pk}/back/",
+            method="post",
+            data={"on": "2026-10-05", "to": "home_check", "reason": "漏计务工收入"},
+            allowed=frozenset({"town_officer"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=a_case_in_review,
+            state=case_state,
+        ),
+        Route(
+            "/cases/{pk}/reject/",
+            method="post",
+            data={"on": "2026-10-05", "reason": "有稳定务工收入"},
+            allowed=frozenset({"town_officer"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=a_case_in_review,
+            state=case_state,
+        ),
+        Route("/cases/leads/", allowed=READERS, setup=a_lead, marker=APPLICANT, shown_to=OVER_VILLAGE),
+        Route(
+            "/cases/leads/{pk}/",
+            allowed=OVER_VILLAGE,
+            outside=OUTSIDE,
+            setup=a_lead,
+            marker=APPLICANT,
+            shown_to=OVER_VILLAGE,
+        ),
+        Route(
+            "/cases/leads/{pk}/accept/",
+            method="post",
+            data={"on": "2026-09-30"},
+            allowed=frozenset({"town_officer"}),
+            ok_status=302,
+            setup=a_lead,
+            state=lead_state,
+        ),
+        Route(
+            "/cases/leads/{pk}/decline/",
+            method="post",
+            data={"reason": "重复申报"},
+            allowed=frozenset({"town_officer"}),
+            ok_status=302,
+            setup=a_lead,
+            state=lead_state,
+        ),
+        Route("/cases/report/", allowed=frozenset({"village_cadre", "other_village_cadre", "town_officer"})),
+        Route(
+            "/cases/hotline/",
+            allowed=frozenset({"city_hq", "county_clerk", "other_county_clerk", "town_officer"}),
+        ),
+        Route(
+            f"/cases/poster/{VILLAGE}/",
+            allowed=OVER_VILLAGE,
+            outside=OUTSIDE,
+            marker="/report/",
+            shown_to=OVER_VILLAGE,
+        ),
+    ]

@@ -21,6 +21,7 @@ from bangfu.core.schemas import ErrorOut
 from bangfu.core.views import record_out_of_scope
 from bangfu.datasets.api import router as datasets_router
 from bangfu.monitoring.api import router as monitoring_router
+from bangfu.monitoring.case_api import router as cases_router
 from bangfu.policy.api import router as policy_router
 from bangfu.regions.api import router as regions_router
 from bangfu.regions.scoping import OutOfScope
@@ -145,6 +146,7 @@ api.add_router("/", policy_router)
 api.add_router("/", registry_router)
 api.add_router("/", datasets_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", cases_router)
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 OPENED = dt.date(2026, 9, 29)
 HEAD = "孙有田"
+HOUSEHOLD = "610902001001000666"
 APPLICANT = "钱多多"
 # Who reads cases: every business persona but the sector department.
 READERS = BUSINESS_PERSONAS - {"department_user"}
@@ -43,7 +44,7 @@ def a_case(state: str = CaseState.APPLICATION) -> Mapping[str, object]:
     case = MonitoringCase.objects.first()
     if case is None:
         ensure_procedure_policy()
-        household = MemberFactory(household=HouseholdFactory(), name=HEAD).household
+        household = MemberFactory(household=HouseholdFactory(household_number=HOUSEHOLD), name=HEAD).household
         village, _town = _actors()
         case = identification.report_by_cadre(
             household=household, by=village, on=OPENED, difficulty="住院", risk_types=["因病"]
@@ -174,6 +175,62 @@ class TestCaseRoutes(PermissionMatrix):
         Route(
             "/cases/hotline/",
             allowed=frozenset({"city_hq", "county_clerk", "other_county_clerk", "town_officer"}),
+        ),
+        Route(
+            "/api/v1/cases", api=True, allowed=READERS, setup=a_case, marker=HOUSEHOLD, shown_to=OVER_VILLAGE
+        ),
+        Route("/api/v1/cases/{pk}", api=True, allowed=OVER_VILLAGE, outside=OUTSIDE, setup=a_case),
+        Route(
+            "/api/v1/cases/{pk}/steps",
+            api=True,
+            method="post",
+            data={
+                "action": "sign_application",
+                "fields": {"on": "2026-09-30", "proxy_name": "李", "proxy_relation": "网格员"},
+            },
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=OUTSIDE,
+            setup=a_case,
+            state=case_state,
+        ),
+        Route(
+            "/api/v1/cases/report",
+            api=True,
+            method="post",
+            data={"household_id": 0, "on": "2026-09-30", "difficulty": "x", "risk_types": ["因病"]},
+            allowed=frozenset(),
+            statuses={"village_cadre": 404, "town_officer": 404, "other_village_cadre": 404},
+            state=case_state,
+        ),
+        Route(
+            "/api/v1/leads", api=True, allowed=READERS, setup=a_lead, marker=APPLICANT, shown_to=OVER_VILLAGE
+        ),
+        Route(
+            "/api/v1/leads",
+            api=True,
+            method="post",
+            data={"region_code": VILLAGE, "name": "赵", "phone": "139", "id_number": "1", "difficulty": "x"},
+            allowed=frozenset(),
+            statuses={"city_hq": 422, "county_clerk": 422, "town_officer": 422, "other_county_clerk": 403},
+            state=lead_state,
+        ),
+        Route(
+            "/api/v1/leads/{pk}/accept",
+            api=True,
+            method="post",
+            data={"on": "2026-09-30"},
+            allowed=frozenset({"town_officer"}),
+            setup=a_lead,
+            state=lead_state,
+        ),
+        Route(
+            "/api/v1/leads/{pk}/decline",
+            api=True,
+            method="post",
+            data={"reason": "重复申报"},
+            allowed=frozenset({"town_officer"}),
+            setup=a_lead,
+            state=lead_state,
         ),
         Route(
             f"/cases/poster/{VILLAGE}/",

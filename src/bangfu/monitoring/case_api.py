@@ -309,7 +309,7 @@ def do_step(request: HttpRequest, case_id: int, payload: StepIn) -> Any:
             },
         )
     if not form.is_valid():
-        message = "；".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        message = "；".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items())
         return Status(422, {"code": "invalid", "message": message})
     try:
         getattr(identification, payload.action)(case=case, by=user, request=request, **form.arguments())

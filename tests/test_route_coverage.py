@@ -65,6 +65,16 @@ PUBLIC_ROUTES = {
         "/report/610902001001/done/",
         200,
     ),
+    "notices/<str:code>/": Public(
+        "a village's notices of monitoring objects are posted publicly (only what may be published)",
+        "get",
+        "/notices/610902001001/",
+        200,
+    ),
+    "notices/<str:code>/archive/": Public(
+        "closed notices stay in a public archive", "get", "/notices/610902001001/archive/", 200
+    ),
+    "notice/<int:pk>/": Public("one notice as posted on the village wall", "get", "/notice/1/", 404),
     "^api/(?P<rest>.*)$": Public(
         "unknown paths under /api/ answer a JSON 404", "get", "/api/v2/households", 404
     ),

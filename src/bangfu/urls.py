@@ -21,6 +21,10 @@ urlpatterns = [
     # Public, no login: a household's own report, reached by the QR code posted in its village.
     path("report/<str:code>/", public_views.self_report, name="self-report"),
     path("report/<str:code>/done/", public_views.self_report_done, name="self-report-done"),
+    # Public, no login: each village's notices of monitoring objects (only what may be published).
+    path("notices/<str:code>/", public_views.notice_board, name="notice-board"),
+    path("notices/<str:code>/archive/", public_views.notice_archive, name="notice-archive"),
+    path("notice/<int:pk>/", public_views.notice_detail, name="notice-detail"),
     # The API root itself is no operation: answer it with the API's JSON 404 like any unknown API path.
     path("api/v1/", api_not_found),
     path("api/v1/", api.urls),

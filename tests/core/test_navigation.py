@@ -65,7 +65,7 @@ def only_home(settings: Settings) -> None:
 
 # The declared offer per role: the specification of 三员分立 in the navigation.
 BUSINESS_PAGES = {"home", "regions:index", "policy:list", "monitoring:warning-list"}
-REGISTRY_READ = {"registry:household-list", "monitoring:quality-list"}
+REGISTRY_READ = {"registry:household-list", "monitoring:quality-list", "cases:case-board"}
 REGISTRY_EDIT = REGISTRY_READ | {"registry:change-list"}
 REGISTRY_REVIEW = REGISTRY_EDIT | {"registry:duplicate-list", "registry:import-list"}
 # Department data: uploaded by the departments, collected by the city and the counties, read by inspectors.

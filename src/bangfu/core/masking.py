@@ -7,6 +7,7 @@ value too short to mask meaningfully is hidden completely rather than shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bangfu.core.idnumbers import normalize as normalize_id_number
@@ -58,6 +59,27 @@ def mask_text(value: str | None) -> str:
     if not tail:
         return MASK * len(value)
     return _keep_ends(value, head=head, tail=tail)
+
+
+# What a public notice of monitoring objects may carry (RULES §6.4): the village group, the head's name, the
+# household size and the category. Never an ID number, phone, bank account or health detail (a risk type
+# such as 因病/因残 is one).
+PUBLIC_NOTICE_FIELDS = ("group", "head_name", "household_size", "category")
+# Digits that look like an ID number (15 or 18 characters) or a mainland mobile number, wherever they stand.
+_ID_OR_PHONE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9Xx])")
+
+
+def scrub(text: str | None) -> str:
+    """Free text bound for a public page with every ID-number-like and mobile-number-like run of digits
+    masked (a clerk may type one into a group name or a note)."""
+    if not text:
+        return ""
+    return _ID_OR_PHONE.sub(lambda m: MASK * len(m.group(0)), text)
+
+
+def public_notice_row(values: dict[str, object]) -> dict[str, str]:
+    """The publishable part of a notice row: only ``PUBLIC_NOTICE_FIELDS``, each scrubbed."""
+    return {key: scrub(str(values.get(key, "") or "")) for key in PUBLIC_NOTICE_FIELDS}
 
 
 MASKERS: dict[str, Callable[[str | None], str]] = {

@@ -47,6 +47,7 @@ from bangfu.monitoring.models import (
     LeadChannel,
     LeadStatus,
     MonitoringCase,
+    Notice,
 )
 from bangfu.monitoring.models.cases import REJECTING_STEPS
 from bangfu.policy.exceptions import PolicyError
@@ -303,6 +304,7 @@ def _detail(request: HttpRequest, user: User, case: MonitoringCase, forms: dict[
         "late": case.state in OPEN_STATES and case.due_on < today,
         "household_link": registry_access.can_read(user),
         "action_labels": ACTION_LABELS,
+        "notices": Notice.objects.filter(entries__case=case).order_by("starts_on", "kind"),
     }
     return render(request, "monitoring/case_detail.html", context)
 

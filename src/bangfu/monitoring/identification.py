@@ -26,7 +26,7 @@ from bangfu.audit import events
 from bangfu.core import idnumbers
 from bangfu.core.crypto import blind_index
 from bangfu.datasets.models import DatasetKind, DatasetRecord
-from bangfu.monitoring import access
+from bangfu.monitoring import access, notices
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.models import (
     MAX_RISK_TYPES,
@@ -38,6 +38,7 @@ from bangfu.monitoring.models import (
     LeadChannel,
     LeadStatus,
     MonitoringCase,
+    NoticeKind,
     ScreeningWarning,
 )
 from bangfu.policy import deadlines
@@ -614,7 +615,7 @@ def record_appraisal(
     request: Any = None,
 ) -> MonitoringCase:
     """民主评议 held on ``on`` and agreed (a meeting that finds the household ineligible ends the case with
-    ``reject``); the village notice starts the same day and lasts the policy's minimum."""
+    ``reject``); the village notice starts the same day, lasts the policy's minimum and is published."""
     names = [name.strip() for name in attendees if name and name.strip()]
     if len(names) < 3:
         raise MonitoringRefused(_("民主评议参会人员至少3人"), field="attendees")
@@ -625,15 +626,18 @@ def record_appraisal(
         locked.notice_starts_on = on
         locked.notice_ends_on = ends.date
 
-    return _transition(
-        case,
-        name="record_appraisal",
-        by=by,
-        on=on,
-        record={"attendees": names, "minutes": minutes},
-        before_save=notice,
-        request=request,
-    )
+    with transaction.atomic():
+        case = _transition(
+            case,
+            name="record_appraisal",
+            by=by,
+            on=on,
+            record={"attendees": names, "minutes": minutes},
+            before_save=notice,
+            request=request,
+        )
+        notices.publish(case, kind=NoticeKind.IDENTIFICATION, on=on)
+    return case
 
 
 def close_notice(
@@ -728,12 +732,16 @@ def county_approve(
 
 
 def announce(*, case: MonitoringCase, by: User, on: dt.date, request: Any = None) -> MonitoringCase:
-    """结果公告 posted in the village in the town's name: the household is monitored from ``on``."""
+    """结果公告 posted in the village in the town's name (published): the household is monitored from
+    ``on``."""
 
     def monitored(locked: MonitoringCase) -> None:
         locked.monitored_from = on
 
-    return _transition(case, name="announce", by=by, on=on, before_save=monitored, request=request)
+    with transaction.atomic():
+        case = _transition(case, name="announce", by=by, on=on, before_save=monitored, request=request)
+        notices.publish(case, kind=NoticeKind.ANNOUNCEMENT, on=on)
+    return case
 
 
 def send_back(

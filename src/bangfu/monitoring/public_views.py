@@ -1,7 +1,9 @@
-"""The public self-report form (农户自主申报), reached by the QR code posted in each village, and the poster
-that carries the code. The form asks what the Anhui 一码申报 asks (RULES §6.3); the report lands in the town's
-inbox (``identification.submit_self_report``, limited per person and per sender). Nothing personal is shown
-back: the page confirms receipt and the deadline only.
+"""Public pages: the self-report form (农户自主申报), reached by the QR code posted in each village, and the
+poster that carries the code; each village's notices (公示 / 公告) and their archive.
+
+The form asks what the Anhui 一码申报 asks (RULES §6.3); the report lands in the town's inbox
+(``identification.submit_self_report``, limited per person and per sender). Nothing personal is shown back:
+the page confirms receipt and the deadline only. Notices carry only what ``core.masking`` lets through.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.permissions import current_user
 from bangfu.core import qrcodes
-from bangfu.monitoring import access
+from bangfu.monitoring import access, notices
 from bangfu.monitoring.case_forms import SelfReportForm
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.identification import submit_self_report
+from bangfu.monitoring.models import Notice
 from bangfu.policy import deadlines
 from bangfu.policy.exceptions import PolicyError
 from bangfu.regions.codes import Level
@@ -89,3 +92,34 @@ def report_poster(request: HttpRequest, code: str) -> HttpResponse:
     url = request.build_absolute_uri(reverse("self-report", kwargs={"code": village.code}))
     context = {"village": village, "url": url, "qr": qrcodes.svg_data_uri(url, box_size=10)}
     return render(request, "monitoring/report_poster.html", context)
+
+
+# --- public notices (公示 / 公告) --------------------------------------------------------------------------
+
+
+@require_GET
+def notice_board(request: HttpRequest, code: str) -> HttpResponse:
+    """The village's notices now posted; the closed ones are in its archive."""
+    village = _village(code)
+    shown = list(notices.current(village.code, on=timezone.localdate()))
+    context = {"village": village, "notices": shown, "archive": False}
+    return render(request, "monitoring/notice_board.html", context)
+
+
+@require_GET
+def notice_archive(request: HttpRequest, code: str) -> HttpResponse:
+    village = _village(code)
+    shown = list(notices.archive(village.code, on=timezone.localdate()))
+    return render(
+        request, "monitoring/notice_board.html", {"village": village, "notices": shown, "archive": True}
+    )
+
+
+@require_GET
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One notice as posted on the village wall (A4, printable)."""
+    notice = Notice.objects.filter(pk=pk).prefetch_related("entries").first()
+    if notice is None:
+        raise Http404(_("没有这份公示"))
+    village = _village(notice.region_code)
+    return render(request, "monitoring/notice_detail.html", {"notice": notice, "village": village})

@@ -12,6 +12,9 @@ from bangfu.monitoring.models.cases import (
     LeadChannel,
     LeadStatus,
     MonitoringCase,
+    Notice,
+    NoticeEntry,
+    NoticeKind,
     Step,
 )
 from bangfu.monitoring.models.screening import (
@@ -39,6 +42,9 @@ __all__ = [
     "LeadChannel",
     "LeadStatus",
     "MonitoringCase",
+    "Notice",
+    "NoticeEntry",
+    "NoticeKind",
     "QualityIssue",
     "ScreeningRule",
     "ScreeningRun",

@@ -317,3 +317,58 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
+
+
+class NoticeKind(models.TextChoices):
+    IDENTIFICATION = "identification", _("防止返贫监测对象识别公示")
+    ANNOUNCEMENT = "announcement", _("防止返贫监测对象认定公告")
+
+
+class Notice(models.Model):
+    """A public notice posted in a village (公示 after the appraisal, 公告 of the result): a snapshot taken
+    when it is issued, published online and printed for the village wall. Immutable (DESIGN §4.7): its rows
+    are written on its day of issue and never edited; a closed notice stays in the public archive."""
+
+    region_code = models.CharField(_("所在村"), max_length=12)
+    kind = models.CharField(_("类型"), max_length=16, choices=NoticeKind.choices)
+    starts_on = models.DateField(_("公示开始日期"))
+    # The first day after the notice period (a 公示 may close on it); an announcement's posting period.
+    ends_on = models.DateField(_("公示期满日期"))
+    issuer = models.CharField(_("发布单位"), max_length=100)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("公示公告")
+        verbose_name_plural = _("公示公告")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["region_code", "kind", "starts_on"], name="monitoring_notice_once"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["region_code", "ends_on"], name="monitoring_notice_village")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_on:%Y-%m-%d}"
+
+
+class NoticeEntry(models.Model):
+    """One household on a notice, with only what may be published (``core.masking.PUBLIC_NOTICE_FIELDS``)."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="entries")
+    case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="notice_entries")
+    group = models.CharField(_("村民小组"), max_length=50, blank=True)
+    head_name = models.CharField(_("户主姓名"), max_length=50)
+    household_size = models.PositiveSmallIntegerField(_("家庭人口数"))
+    category = models.CharField(_("监测对象类别"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("公示对象")
+        verbose_name_plural = _("公示对象")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["notice", "case"], name="monitoring_notice_entry_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} {self.head_name}"

@@ -301,7 +301,18 @@ def ensure_default_rules() -> None:
 
 # The identification procedure's policy (RULES §6.2 shapes) for 陕西省, as the demo assumes it.
 PROCEDURE_POLICY: dict[str, object] = {
-    "codes.risk_types": ["因病", "因残", "因学", "因自然灾害", "因意外事故", "其他"],
+    "codes.risk_types": [
+        "因病",
+        "因残",
+        "因学",
+        "因自然灾害",
+        "因意外事故",
+        "因产业失败",
+        "因务工就业不稳",
+        "因缺劳动力",
+        "因安全饮水",
+        "其他",
+    ],
     "income_window_months": 12,
     "deadline.self_report_acceptance": {"days": 2, "unit": "calendar"},
     "deadline.home_check": {"days": 5, "unit": "working"},
@@ -330,3 +341,57 @@ def ensure_procedure_policy(prefix: str = "61") -> None:
                 source_note="测试",
                 by=None,
             )
+
+
+def ensure_measure_catalogue() -> None:
+    """The measure catalogue as its data migration seeds it (see ``ensure_default_rules`` for why)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("bangfu.monitoring.migrations.0006_measure_catalogue").seed(apps, None)
+
+
+def monitored_case(
+    household: registry.Household,
+    *,
+    village: User,
+    town: User,
+    county: User,
+    on: date = date(2026, 9, 29),
+    category: str = "edge",
+    risk_types: tuple[str, ...] = ("因病",),
+    no_labour: bool = False,
+) -> Any:
+    """A cadre's report of ``household`` walked through every identification step to monitored, each step on
+    the first day it may be done (the village notice's last day for the notice)."""
+    from bangfu.monitoring import identification
+
+    ensure_procedure_policy()
+    case = identification.report_by_cadre(
+        household=household, by=village, on=on, difficulty="测试", risk_types=list(risk_types)
+    )
+    case = identification.sign_application(
+        case=case, by=village, on=on, proxy_name="李", proxy_relation="网格员"
+    )
+    case = identification.record_home_check(
+        case=case,
+        by=village,
+        on=on,
+        members=2,
+        net_income=5000,
+        out_of_pocket=0,
+        needs_met=dict.fromkeys(identification.BASIC_NEEDS, True),
+        risk_types=list(risk_types),
+    )
+    case = identification.compare_data(case=case, by=village, on=on)
+    case = identification.record_appraisal(
+        case=case, by=village, on=on, attendees=["甲", "乙", "丙"], minutes="同意"
+    )
+    day = case.notice_ends_on
+    case = identification.close_notice(case=case, by=village, on=day)
+    case = identification.town_approve(case=case, by=town, on=day)
+    case = identification.county_approve(
+        case=case, by=county, on=day, category=category, risk_types=list(risk_types), no_labour=no_labour
+    )
+    return identification.announce(case=case, by=town, on=day)

@@ -11,9 +11,16 @@ import pytest
 
 from bangfu.accounts.models import Role, User
 from bangfu.monitoring import identification
-from bangfu.monitoring.models import CaseEvent, CaseState, Lead, MonitoringCase
+from bangfu.monitoring.models import CaseEvent, CaseState, Lead, Measure, MonitoringCase
 from bangfu.regions.models import Region
-from tests.factories import HouseholdFactory, MemberFactory, UserFactory, ensure_procedure_policy
+from tests.factories import (
+    HouseholdFactory,
+    MemberFactory,
+    UserFactory,
+    ensure_measure_catalogue,
+    ensure_procedure_policy,
+    monitored_case,
+)
 from tests.permissions import BUSINESS_PERSONAS, VILLAGE, PermissionMatrix, Route
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +77,28 @@ def a_case(state: str = CaseState.APPLICATION) -> Mapping[str, object]:
             assert case.notice_ends_on is not None
             case = identification.close_notice(case=case, by=village, on=case.notice_ends_on)
     return {"pk": case.pk}
+
+
+def a_monitored_case() -> Mapping[str, object]:
+    """A monitored household of 东关村 (risk: illness) with the measure catalogue."""
+    case = MonitoringCase.objects.first()
+    if case is None:
+        ensure_measure_catalogue()
+        village, town = _actors()
+        county = User.objects.filter(username="case_county").first() or UserFactory(
+            username="case_county",
+            role=Role.COUNTY_OFFICE,
+            region=Region.objects.get(code=VILLAGE[:6] + "000000"),
+        )
+        household = MemberFactory(household=HouseholdFactory(household_number=HOUSEHOLD), name=HEAD).household
+        case = monitored_case(household, village=village, town=town, county=county)
+    return {"pk": case.pk, "cadre": _actors()[0].pk}
+
+
+def measure_state() -> object:
+    return list(Measure.objects.values_list("description", flat=True)), list(
+        MonitoringCase.objects.values_list("contact_cadre", flat=True)
+    )
 
 
 def a_case_in_review() -> Mapping[str, object]:
@@ -143,6 +172,32 @@ class TestCaseRoutes(PermissionMatrix):
             ok_status=302,
             setup=a_case_in_review,
             state=case_state,
+        ),
+        Route(
+            "/cases/{pk}/measures/",
+            method="post",
+            data={
+                "category": "100A45",
+                "description": "医疗救助",
+                "responsible_unit": "区医保局",
+                "responsible_person": "王医保",
+                "starts_on": "2026-10-10",
+            },
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=a_monitored_case,
+            state=measure_state,
+        ),
+        Route(
+            "/cases/{pk}/contact/",
+            method="post",
+            data={"cadre": "0"},
+            allowed=frozenset({"town_officer"}),
+            outside=OUTSIDE,
+            ok_status=200,
+            setup=a_monitored_case,
+            state=measure_state,
         ),
         Route("/cases/leads/", allowed=READERS, setup=a_lead, marker=APPLICANT, shown_to=OVER_VILLAGE),
         Route(

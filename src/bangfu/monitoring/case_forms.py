@@ -314,3 +314,40 @@ class DeclineForm(StyledForm):
     reason = forms.CharField(
         label=_("不予受理理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MeasureForm(StyledForm):
+    category = forms.ChoiceField(label=_("帮扶措施类别"), choices=())
+    description = forms.CharField(label=_("措施内容"), max_length=200)
+    responsible_unit = forms.CharField(label=_("责任单位"), max_length=100)
+    responsible_person = forms.CharField(label=_("责任人"), max_length=50)
+    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.DecimalField(
+        label=_("金额（元）"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    evidence = forms.CharField(label=_("落实情况"), max_length=500, required=False)
+    evidence_file = forms.FileField(label=_("佐证材料"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from bangfu.monitoring.models import MeasureCategory
+
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)  # noqa: S101 — declared just above
+        category.choices = [("", "—"), *MeasureCategory.objects.values_list("code", "name")]
+
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class ContactForm(StyledForm):
+    cadre = forms.ChoiceField(label=_("帮扶联系人"), choices=())
+
+    def __init__(self, *args: Any, cadres: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cadre = self.fields["cadre"]
+        assert isinstance(cadre, forms.ChoiceField)  # noqa: S101 — declared just above
+        cadre.choices = [("", "—"), *cadres]

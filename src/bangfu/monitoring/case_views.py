@@ -24,13 +24,15 @@ from bangfu import policy
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number, mask_phone
-from bangfu.monitoring import access, identification
+from bangfu.monitoring import access, assistance, identification
 from bangfu.monitoring.case_forms import (
     STEP_FORMS,
     AcceptForm,
     ApprovalForm,
     CadreReportForm,
+    ContactForm,
     DeclineForm,
+    MeasureForm,
     RejectForm,
     SelfReportForm,
     SendBackForm,
@@ -282,7 +284,39 @@ def _step_form(
     return form_class(data, files, **kwargs)
 
 
-def _detail(request: HttpRequest, user: User, case: MonitoringCase, forms: dict[str, Any]) -> HttpResponse:
+def _cadres(case: MonitoringCase) -> list[tuple[int, str]]:
+    """Who may be the household's contact cadre: the village's team and its town's cadres (active)."""
+    village, town = case.region_code, case.region_code[:9] + "000"
+    return [
+        (user.pk, f"{user.full_name or user.username}（{user.get_role_display()}）")
+        for user in User.objects.filter(
+            is_active=True, role__in=assistance.CONTACT_ROLES, region__code__in=[village, town]
+        ).order_by("role", "full_name", "pk")
+    ]
+
+
+def _plan(user: User, case: MonitoringCase, forms: dict[str, Any]) -> dict[str, Any]:
+    """The assistance plan's part of the case page: measures, coverage, contact cadre, and the forms."""
+    measures = list(case.measures.select_related("category").order_by("starts_on", "id"))
+    return {
+        "measures": measures,
+        "coverage": assistance.coverage(case, measures),
+        "uncovered": assistance.uncovered(case, measures),
+        "measure_form": (forms.get("measure") or MeasureForm()) if assistance.can_plan(user, case) else None,
+        "contact_form": (forms.get("contact") or ContactForm(cadres=_cadres(case)))
+        if assistance.can_assign_contact(user, case)
+        else None,
+        "planned": case.state in assistance.PLANNED_STATES,
+    }
+
+
+def _detail(
+    request: HttpRequest,
+    user: User,
+    case: MonitoringCase,
+    forms: dict[str, Any],
+    plan_forms: dict[str, Any] | None = None,
+) -> HttpResponse:
     today = timezone.localdate()
     timeline = list(CaseEvent.objects.filter(case=case).select_related("by").order_by("at", "id"))
     rows = [
@@ -305,6 +339,7 @@ def _detail(request: HttpRequest, user: User, case: MonitoringCase, forms: dict[
         "household_link": registry_access.can_read(user),
         "action_labels": ACTION_LABELS,
         "notices": Notice.objects.filter(entries__case=case).order_by("starts_on", "kind"),
+        **_plan(user, case, plan_forms or {}),
     }
     return render(request, "monitoring/case_detail.html", context)
 
@@ -376,6 +411,48 @@ def case_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(
         request, user, case, "reject", form, {**_forms_for(user, case, timezone.localdate()), "reject": form}
     )
+
+
+@login_required
+@require_POST
+def case_measure(request: HttpRequest, pk: int) -> HttpResponse:
+    """A measure added to the household's plan."""
+    user = _reader(request)
+    case = _case(user, pk)
+    if not assistance.can_plan(user, case):
+        raise PermissionDenied(_("只有驻村工作队或乡镇可以为本辖区已认定的监测户制定帮扶措施。"))
+    form = MeasureForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            assistance.add_measure(case=case, by=user, request=request, **form.arguments())
+        except MonitoringRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已添加帮扶措施。"))
+            return redirect("cases:case-detail", pk=case.pk)
+    return _detail(request, user, case, _forms_for(user, case, timezone.localdate()), {"measure": form})
+
+
+@login_required
+@require_POST
+def case_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """The town names the household's contact cadre."""
+    user = _reader(request)
+    case = _case(user, pk)
+    if not assistance.can_assign_contact(user, case):
+        raise PermissionDenied(_("只有乡镇可以为本辖区已认定的监测户确定帮扶联系人。"))
+    cadres = _cadres(case)
+    form = ContactForm(request.POST, cadres=cadres)
+    if form.is_valid():
+        cadre = User.objects.get(pk=int(form.cleaned_data["cadre"]))
+        try:
+            assistance.assign_contact(case=case, by=user, cadre=cadre, request=request)
+        except MonitoringRefused as exc:
+            form.add_error("cadre", exc.message)
+        else:
+            messages.success(request, _("已确定帮扶联系人。"))
+            return redirect("cases:case-detail", pk=case.pk)
+    return _detail(request, user, case, _forms_for(user, case, timezone.localdate()), {"contact": form})
 
 
 # --- leads ----------------------------------------------------------------------------------------------

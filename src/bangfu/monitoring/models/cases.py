@@ -212,6 +212,15 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     monitored_from = models.DateField(_("纳入监测日期"), null=True, blank=True)
     closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    # 帮扶联系人: the cadre who visits the household (RULES §9.3).
+    contact_cadre = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contact_cases",
+        verbose_name=_("帮扶联系人"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = MonitoringCaseQuerySet.as_manager()
@@ -372,3 +381,63 @@ class NoticeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} {self.head_name}"
+
+
+class MeasureCategory(models.Model):
+    """The catalogue of assistance measures (RULES §9.2, the national codes 100A39…), with the risk types each
+    category answers ("缺什么补什么"). Data: seeded from RULES, changed without code."""
+
+    code = models.CharField(_("编码"), max_length=16, unique=True)
+    name = models.CharField(_("帮扶措施类别"), max_length=50)
+    # The risk types this category answers; a plan covers a case's risk when a measure's category lists it.
+    risk_types = models.JSONField(_("对应风险类型"), default=list)
+    # Development measures need labour capacity (开发式帮扶); protective ones do not (保障性措施), RULES §9.1.
+    developmental = models.BooleanField(_("开发式帮扶"), default=False)
+
+    class Meta:
+        verbose_name = _("帮扶措施类别")
+        verbose_name_plural = _("帮扶措施类别")
+        ordering: ClassVar = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MeasureQuerySet(ScopedQuerySet["Measure"]):
+    pass
+
+
+class Measure(models.Model):
+    """One measure of a household's assistance plan (一户一策): what, who is responsible, when, how much, and
+    the evidence that it was delivered."""
+
+    case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="measures")
+    region_code = models.CharField(_("所在村"), max_length=12)
+    category = models.ForeignKey(
+        MeasureCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别")
+    )
+    description = models.CharField(_("措施内容"), max_length=200)
+    responsible_unit = models.CharField(_("责任单位"), max_length=100)
+    responsible_person = models.CharField(_("责任人"), max_length=50)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    evidence = models.CharField(_("落实情况"), max_length=500, blank=True)
+    evidence_file = models.FileField(_("佐证材料"), upload_to="measures/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("帮扶措施")
+        verbose_name_plural = _("帮扶措施")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="monitoring_measure_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description

@@ -126,10 +126,12 @@ def test_the_case_page_shows_the_plan_and_takes_measures(
     c = Client()
     c.force_login(village_cadre)
     page = c.get(f"/cases/{case.pk}/").content.decode()
-    assert 'data-risk="因病"' in page and "缺少措施" in page
+    assert 'data-risk="因病"' in page
+    assert "缺少措施" in page
     assert "未确定" in page  # no contact cadre yet
     refused = c.post(f"/cases/{case.pk}/measures/", {"category": "100A45", "starts_on": "2026-10-10"})
-    assert refused.status_code == 200 and "这个字段是必填项" in refused.content.decode()
+    assert refused.status_code == 200
+    assert "这个字段是必填项" in refused.content.decode()
     added = c.post(
         f"/cases/{case.pk}/measures/",
         {
@@ -143,7 +145,8 @@ def test_the_case_page_shows_the_plan_and_takes_measures(
     )
     assert added.status_code == 302
     page = c.get(f"/cases/{case.pk}/").content.decode()
-    assert "大病保险倾斜" in page and "1200.00" in page
+    assert "大病保险倾斜" in page
+    assert "1200.00" in page
     other_town_cadre = UserFactory(role=Role.TOWN, region=regions["610902001000"], full_name="镇干部甲")
     t = Client()
     t.force_login(town_officer)

@@ -323,6 +323,7 @@ PROCEDURE_POLICY: dict[str, object] = {
     "deadline.county_approval": {"days": 3, "unit": "working"},
     "deadline.announcement": {"days": 2, "unit": "working"},
     "deadline.identification": {"days": 20, "unit": "working"},
+    "visit.interval": {"days": 30, "unit": "calendar"},
 }
 
 

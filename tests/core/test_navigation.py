@@ -75,8 +75,9 @@ DECLARED = {
     Role.COUNTY_OFFICE: BUSINESS_PAGES | REGISTRY_REVIEW | DATASETS,
     # Sector departments match their data against the registry through services, not by browsing it.
     Role.DEPARTMENT: BUSINESS_PAGES | DATASETS,
-    Role.TOWN: BUSINESS_PAGES | REGISTRY_REVIEW,
-    Role.VILLAGE_TEAM: BUSINESS_PAGES | REGISTRY_EDIT,
+    # The contact cadres (village team members and town cadres) visit their households.
+    Role.TOWN: BUSINESS_PAGES | REGISTRY_REVIEW | {"cases:my-households"},
+    Role.VILLAGE_TEAM: BUSINESS_PAGES | REGISTRY_EDIT | {"cases:my-households"},
     Role.INSPECTION_GROUP: BUSINESS_PAGES | REGISTRY_READ | DATASETS,
     Role.AUDITOR: {"home", "audit:event-list", "audit:verify"},
     Role.SECURITY_ADMIN: {"home", "accounts:user-list"},

@@ -5,13 +5,17 @@ a hotline call and the village's QR poster."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import uuid
 from collections.abc import Mapping
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from bangfu.accounts.models import Role, User
-from bangfu.monitoring import identification
-from bangfu.monitoring.models import CaseEvent, CaseState, Lead, Measure, MonitoringCase
+from bangfu.monitoring import identification, visits
+from bangfu.monitoring.models import CaseEvent, CaseState, Lead, Measure, MonitoringCase, Visit
 from bangfu.regions.models import Region
 from tests.factories import (
     HouseholdFactory,
@@ -33,6 +37,7 @@ APPLICANT = "钱多多"
 READERS = BUSINESS_PERSONAS - {"department_user"}
 OUTSIDE = frozenset({"other_village_cadre", "other_county_clerk"})
 OVER_VILLAGE = READERS - OUTSIDE
+VISITORS = frozenset({"village_cadre", "other_village_cadre", "town_officer"})
 
 
 def _actors() -> tuple[User, User]:
@@ -93,6 +98,30 @@ def a_monitored_case() -> Mapping[str, object]:
         household = MemberFactory(household=HouseholdFactory(household_number=HOUSEHOLD), name=HEAD).household
         case = monitored_case(household, village=village, town=town, county=county)
     return {"pk": case.pk, "cadre": _actors()[0].pk}
+
+
+def a_visit() -> Mapping[str, object]:
+    """A visit with a photo to the monitored household of 东关村."""
+    ids = a_monitored_case()
+    visit = Visit.objects.first()
+    if visit is None:
+        case = MonitoringCase.objects.get(pk=ids["pk"])
+        village, _town = _actors()
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), (10, 20, 30)).save(buffer, "JPEG")
+        visit, _new = visits.log_visit(
+            case=case,
+            by=village,
+            on=dt.date(2026, 11, 4),
+            client_id=uuid.uuid4(),
+            needs_met={},
+            photo=SimpleUploadedFile("v.jpg", buffer.getvalue(), "image/jpeg"),
+        )
+    return {**ids, "visit": visit.pk}
+
+
+def visit_state() -> object:
+    return list(Visit.objects.values_list("note", flat=True))
 
 
 def measure_state() -> object:
@@ -199,6 +228,29 @@ class TestCaseRoutes(PermissionMatrix):
             setup=a_monitored_case,
             state=measure_state,
         ),
+        Route("/cases/visits/", allowed=VISITORS),
+        Route(
+            "/cases/{pk}/visit/",
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=frozenset({"other_village_cadre"}),
+            setup=a_monitored_case,
+        ),
+        Route(
+            "/cases/{pk}/visit/",
+            method="post",
+            data={
+                "on": "2026-11-04",
+                "income_change": "none",
+                "note": "家中正常",
+                "client_id": "0d3c9a5e-8a53-4f0e-9d2b-4e1f6f0c1a11",
+            },
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=frozenset({"other_village_cadre"}),
+            ok_status=302,
+            setup=a_monitored_case,
+            state=visit_state,
+        ),
+        Route("/cases/visits/{visit}/photo/", allowed=OVER_VILLAGE, outside=OUTSIDE, setup=a_visit),
         Route("/cases/leads/", allowed=READERS, setup=a_lead, marker=APPLICANT, shown_to=OVER_VILLAGE),
         Route(
             "/cases/leads/{pk}/",

@@ -67,6 +67,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     # The identification procedure: cases per step (late ones red), the town's inbox of reported leads
     # (bangfu.monitoring.access.CASE_READER_ROLES).
     NavItem(_("监测对象识别"), "cases:case-board", REGISTRY_READERS),
+    # The contact cadre's households and their visits due (bangfu.monitoring.access.VISITOR_ROLES).
+    NavItem(_("我的联系户"), "cases:my-households", frozenset({Role.TOWN, Role.VILLAGE_TEAM})),
     # The nightly data-quality findings of the registry: what each village has to fix.
     NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
     # Departments upload their data; the city and counties collect it (bangfu.datasets.access.READER_ROLES).

@@ -57,3 +57,11 @@ def can_enter_hotline(user: Any) -> bool:
 
 def can_decide_leads(user: Any) -> bool:
     return reads_business_data(user) and getattr(user, "role", None) in LEAD_DECIDER_ROLES
+
+
+# Who visits monitored households (帮扶联系人 are village team members or town cadres).
+VISITOR_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
+
+
+def can_visit(user: Any) -> bool:
+    return reads_business_data(user) and getattr(user, "role", None) in VISITOR_ROLES

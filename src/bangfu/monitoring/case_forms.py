@@ -32,7 +32,9 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 class StepForm(StyledForm):
     """A step done on a day (today by default, never later)."""
 
-    on = forms.DateField(label=_("办理日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        label=_("办理日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, risk_choices: Sequence[str] = (), **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("on", timezone.localdate())
@@ -321,9 +323,11 @@ class MeasureForm(StyledForm):
     description = forms.CharField(label=_("措施内容"), max_length=200)
     responsible_unit = forms.CharField(label=_("责任单位"), max_length=100)
     responsible_person = forms.CharField(label=_("责任人"), max_length=50)
-    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("开始日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     ends_on = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("结束日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     amount = forms.DecimalField(
         label=_("金额（元）"), max_digits=12, decimal_places=2, min_value=0, required=False
@@ -351,3 +355,70 @@ class ContactForm(StyledForm):
         cadre = self.fields["cadre"]
         assert isinstance(cadre, forms.ChoiceField)  # noqa: S101 — declared just above
         cadre.choices = [("", "—"), *cadres]
+
+
+class VisitForm(StepForm):
+    """A routine visit in under a minute on a phone: the checklist is ticked by default (all secured)."""
+
+    income_change = forms.ChoiceField(
+        label=_("收入变化"),
+        choices=[("none", _("无明显变化")), ("up", _("增加")), ("down", _("减少"))],
+        initial="none",
+        widget=forms.RadioSelect,
+    )
+    new_risk = forms.BooleanField(label=_("发现新风险"), required=False)
+    note = forms.CharField(
+        label=_("走访情况"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    photo = forms.ImageField(
+        label=_("走访照片"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    latitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for need in BASIC_NEEDS:
+            self.fields[f"need_{need}"] = forms.BooleanField(
+                label=NEED_LABELS[need], required=False, initial=True
+            )
+        self.fields["risk_1"] = forms.ChoiceField(
+            label=_("新风险类型"),
+            choices=[("", "—"), *((value, value) for value in self.risk_choices)],
+            required=False,
+        )
+        self.order_fields(
+            [
+                "on",
+                *(f"need_{need}" for need in BASIC_NEEDS),
+                "income_change",
+                "new_risk",
+                "risk_1",
+                "note",
+                "photo",
+            ]
+        )
+
+    def clean_photo(self) -> Any:
+        photo = self.cleaned_data.get("photo")
+        if photo and photo.size > MAX_PHOTO_BYTES:
+            raise forms.ValidationError(_("照片不能超过8MB"))
+        return photo
+
+    def arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **super().arguments(),
+            "client_id": data["client_id"],
+            "needs_met": {need: bool(data.get(f"need_{need}")) for need in BASIC_NEEDS},
+            "income_change": data["income_change"],
+            "new_risk": data["new_risk"],
+            "risk_types": [data["risk_1"]] if data.get("risk_1") else [],
+            "note": data["note"],
+            "photo": data.get("photo") or None,
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
+        }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from bangfu.monitoring import case_views, public_views
+from bangfu.monitoring import case_views, public_views, visit_views
 
 app_name = "cases"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("<int:pk>/reject/", case_views.case_reject, name="case-reject"),
     path("<int:pk>/measures/", case_views.case_measure, name="case-measure"),
     path("<int:pk>/contact/", case_views.case_contact, name="case-contact"),
+    path("<int:pk>/visit/", visit_views.visit_new, name="visit-new"),
+    path("visits/", visit_views.my_households, name="my-households"),
+    path("visits/<int:pk>/photo/", visit_views.visit_photo, name="visit-photo"),
     path("leads/", case_views.lead_list, name="lead-list"),
     path("leads/<int:pk>/", case_views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/accept/", case_views.lead_accept, name="lead-accept"),

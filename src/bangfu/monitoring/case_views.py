@@ -24,8 +24,9 @@ from bangfu import policy
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number, mask_phone
-from bangfu.monitoring import access, assistance, identification
+from bangfu.monitoring import access, assistance, identification, visits
 from bangfu.monitoring.case_forms import (
+    NEED_LABELS,
     STEP_FORMS,
     AcceptForm,
     ApprovalForm,
@@ -83,8 +84,6 @@ NEED_TEXT = {True: _("有保障"), False: _("未保障")}
 
 def _record_lines(record: dict[str, Any]) -> list[tuple[str, str]]:
     """A step's record as labelled lines for the timeline (no personal identifiers are ever recorded)."""
-    from bangfu.monitoring.case_forms import NEED_LABELS
-
     lines: list[tuple[str, str]] = []
     channel = record.get("channel")
     if channel:
@@ -160,18 +159,18 @@ def _reader(request: HttpRequest) -> User:
     return user
 
 
-def _risk_choices(region: str, on: dt.date) -> list[str]:
+def risk_choices(region: str, on: dt.date) -> list[str]:
     try:
         return list(policy.value("codes.risk_types", region=region, on=on))
     except PolicyError:
         return []
 
 
-def _names(codes: set[str]) -> dict[str, str]:
+def village_names(codes: set[str]) -> dict[str, str]:
     return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
 
 
-def _heads(household_ids: set[int]) -> dict[int, str]:
+def head_names(household_ids: set[int]) -> dict[int, str]:
     return dict(
         Member.objects.current()
         .filter(household_id__in=household_ids, relation=Relation.HEAD)
@@ -223,8 +222,8 @@ def case_board(request: HttpRequest) -> HttpResponse:
     page = list(cases.select_related("household").order_by("step_due_on", "id")[: PAGE + 1])
     more = page[PAGE].pk if len(page) > PAGE else None
     page = page[:PAGE]
-    villages = _names({c.region_code for c in page})
-    heads = _heads({c.household_id for c in page})
+    villages = village_names({c.region_code for c in page})
+    heads = head_names({c.household_id for c in page})
     rows = [
         {
             "case": c,
@@ -260,7 +259,7 @@ def _forms_for(user: User, case: MonitoringCase, today: dt.date) -> dict[str, An
     """The forms the user may use on the case now: its step's, sending back, rejecting."""
     if case.state not in STEPS or not _may_act(user, case):
         return {}
-    choices = _risk_choices(case.region_code, today)
+    choices = risk_choices(case.region_code, today)
     action, form_class = STEP_FORMS[case.state]
     forms: dict[str, Any] = {"step": (action, _step_form(form_class, case, choices))}
     if STEPS[case.state].returns_to:
@@ -330,8 +329,8 @@ def _detail(
     context = {
         "case": case,
         "lead": case.lead,
-        "village": _names({case.region_code}).get(case.region_code, case.region_code),
-        "head": _heads({case.household_id}).get(case.household_id, ""),
+        "village": village_names({case.region_code}).get(case.region_code, case.region_code),
+        "head": head_names({case.household_id}).get(case.household_id, ""),
         "rows": rows,
         "forms": forms,
         "step_late": case.state in OPEN_STATES and case.step_due_on is not None and case.step_due_on < today,
@@ -340,6 +339,16 @@ def _detail(
         "action_labels": ACTION_LABELS,
         "notices": Notice.objects.filter(entries__case=case).order_by("starts_on", "kind"),
         **_plan(user, case, plan_forms or {}),
+        "visits": [
+            {
+                "visit": v,
+                "unmet": [
+                    str(NEED_LABELS[k]) for k, met in v.needs_met.items() if not met and k in NEED_LABELS
+                ],
+            }
+            for v in visits.recent(case)
+        ],
+        "can_visit": visits.can_visit(user, case),
     }
     return render(request, "monitoring/case_detail.html", context)
 
@@ -381,7 +390,7 @@ def case_step(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
     action, form_class = STEP_FORMS[case.state]
     form = _step_form(
-        form_class, case, _risk_choices(case.region_code, timezone.localdate()), request.POST, request.FILES
+        form_class, case, risk_choices(case.region_code, timezone.localdate()), request.POST, request.FILES
     )
     forms = {**_forms_for(user, case, timezone.localdate()), "step": (action, form)}
     return _run(request, user, case, action, form, forms)
@@ -468,7 +477,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     visible = Lead.objects.visible_to(user).filter(channel__in=[LeadChannel.SELF_REPORT, LeadChannel.HOTLINE])
     pending = list(visible.filter(status=LeadStatus.PENDING).order_by("due_on", "id")[:PAGE])
     decided = list(visible.exclude(status=LeadStatus.PENDING).order_by("-decided_at", "-id")[:PAGE])
-    villages = _names({lead.region_code for lead in [*pending, *decided]})
+    villages = village_names({lead.region_code for lead in [*pending, *decided]})
     context = {
         "pending": [
             {"lead": lead, "village": villages.get(lead.region_code, ""), "late": lead.due_on < today}
@@ -485,7 +494,7 @@ def _lead_detail(
     may_decide = access.can_decide_leads(user) and lead.status == LeadStatus.PENDING
     context = {
         "lead": lead,
-        "village": _names({lead.region_code}).get(lead.region_code, lead.region_code),
+        "village": village_names({lead.region_code}).get(lead.region_code, lead.region_code),
         "id_number": mask_id_number(lead.id_number),
         "phone": mask_phone(lead.phone),
         "late": lead.status == LeadStatus.PENDING and lead.due_on < timezone.localdate(),
@@ -569,7 +578,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     number = (request.POST.get("household_number") or request.GET.get("household_number") or "").strip()
     household = Household.objects.visible_to(user).filter(household_number=number).first() if number else None
-    choices = _risk_choices(household.region_code if household else user.scope_prefixes()[0], today)
+    choices = risk_choices(household.region_code if household else user.scope_prefixes()[0], today)
     form = CadreReportForm(request.POST or None, risk_choices=choices)
     if request.method == "POST" and form.is_valid():
         if household is None:
@@ -602,7 +611,7 @@ def hotline_new(request: HttpRequest) -> HttpResponse:
     # The picker posts one select per level; the last holds the picked village.
     codes = request.POST.getlist("region_code") if request.method == "POST" else []
     region_code = codes[-1] if codes else ""
-    form = SelfReportForm(request.POST or None, risk_choices=_risk_choices(user.scope_prefixes()[0], today))
+    form = SelfReportForm(request.POST or None, risk_choices=risk_choices(user.scope_prefixes()[0], today))
     if request.method == "POST" and form.is_valid():
         try:
             lead = identification.submit_self_report(

@@ -8,6 +8,7 @@ from bangfu.monitoring.models.cases import (
     CaseEvent,
     CaseState,
     Category,
+    IncomeChange,
     Lead,
     LeadChannel,
     LeadStatus,
@@ -18,6 +19,7 @@ from bangfu.monitoring.models.cases import (
     NoticeEntry,
     NoticeKind,
     Step,
+    Visit,
 )
 from bangfu.monitoring.models.screening import (
     INCOME_SOURCE,
@@ -40,6 +42,7 @@ __all__ = [
     "CaseEvent",
     "CaseState",
     "Category",
+    "IncomeChange",
     "Lead",
     "LeadChannel",
     "LeadStatus",
@@ -54,5 +57,6 @@ __all__ = [
     "ScreeningRun",
     "ScreeningWarning",
     "Step",
+    "Visit",
     "WarningStatus",
 ]

@@ -441,3 +441,46 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class IncomeChange(models.TextChoices):
+    NONE = "none", _("无明显变化")
+    UP = "up", _("增加")
+    DOWN = "down", _("减少")
+
+
+class VisitQuerySet(ScopedQuerySet["Visit"]):
+    pass
+
+
+class Visit(models.Model):
+    """走访: a cadre's visit to a monitored household, logged from a phone — a quick checklist, a note, a
+    photo and optionally where it was taken. ``client_id`` is made by the phone when the form is filled, so
+    that a visit sent again after a failed send is stored once."""
+
+    case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="visits")
+    region_code = models.CharField(_("所在村"), max_length=12)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField(_("走访日期"))
+    # The basic needs as seen on the day (两不愁三保障 and water): need -> secured.
+    needs_met = models.JSONField(_("两不愁三保障及饮水"), default=dict)
+    income_change = models.CharField(
+        _("收入变化"), max_length=8, choices=IncomeChange.choices, default=IncomeChange.NONE
+    )
+    new_risk = models.BooleanField(_("发现新风险"), default=False)
+    note = models.CharField(_("走访情况"), max_length=500, blank=True)
+    photo = models.ImageField(_("走访照片"), upload_to="visits/%Y/%m/", blank=True)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    client_id = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        indexes: ClassVar = [models.Index(fields=["case", "on"], name="monitoring_visit_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.on:%Y-%m-%d}"

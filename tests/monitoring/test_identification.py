@@ -21,6 +21,7 @@ from bangfu.datasets.importing import import_dataset
 from bangfu.monitoring import identification, services
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.models import (
+    STEPS,
     CaseEvent,
     CaseState,
     Category,
@@ -32,6 +33,7 @@ from bangfu.monitoring.models import (
     ScreeningWarning,
     WarningStatus,
 )
+from bangfu.monitoring.models.cases import REJECTING_STEPS
 from bangfu.policy.services import add_policy_version
 from bangfu.regions.models import Region
 from bangfu.registry.models import Household, ImportStatus, Member
@@ -350,6 +352,14 @@ def advanced_to(
         ),
         lambda c: identification.close_notice(case=c, by=village, on=c.notice_ends_on),
         lambda c: identification.town_approve(case=c, by=town, on=c.step_started_on),
+        lambda c: identification.county_approve(
+            case=c,
+            by=users["county"],
+            on=c.step_started_on,
+            category=Category.SUDDEN_HARDSHIP,
+            risk_types=["因病"],
+            no_labour=False,
+        ),
     ]
     for step in steps:
         if case.state == state:
@@ -399,6 +409,55 @@ def test_the_town_sends_a_case_back_to_the_home_check_with_a_fresh_deadline(
         CaseState.TOWN_REVIEW,
         "收入核算漏计务工收入",
     )
+
+
+def actor(state: str, users: dict[str, User]) -> User:
+    """The persona who acts at ``state``: the step's narrowest level."""
+    roles = STEPS[state].roles
+    return (
+        users["village"]
+        if Role.VILLAGE_TEAM in roles
+        else users["town"]
+        if Role.TOWN in roles
+        else users["county"]
+    )
+
+
+@pytest.mark.parametrize("state", [state for state in STEPS if STEPS[state].returns_to])
+def test_every_step_sends_back_to_its_earlier_steps(state: str, head: Member, users: dict[str, User]) -> None:
+    for target in STEPS[state].returns_to:
+        household = MemberFactory(household=HouseholdFactory()).household
+        case = identification.report_by_cadre(
+            household=household, by=users["village"], on=OPENED, difficulty="住院", risk_types=["因病"]
+        )
+        case = advanced_to(state, case, users)
+        day = case.step_started_on
+        case = identification.send_back(
+            case=case, by=actor(state, users), on=day, to=target, reason="核实有误"
+        )
+        assert case.state == target
+        event = CaseEvent.objects.filter(case=case).last()
+        assert event is not None
+        assert (event.action, event.from_state, event.to_state, event.reason) == (
+            "send_back",
+            state,
+            target,
+            "核实有误",
+        )
+
+
+@pytest.mark.parametrize("state", list(REJECTING_STEPS))
+def test_every_step_until_the_county_decision_may_reject(state: str, users: dict[str, User]) -> None:
+    household = MemberFactory(household=HouseholdFactory()).household
+    case = identification.report_by_cadre(
+        household=household, by=users["village"], on=OPENED, difficulty="住院", risk_types=["因病"]
+    )
+    case = advanced_to(state, case, users)
+    case = identification.reject(
+        case=case, by=actor(state, users), on=case.step_started_on, reason="经核实不符合"
+    )
+    assert (case.state, case.step_due_on) == (CaseState.NOT_INCLUDED, None)
+    assert CaseEvent.objects.filter(case=case).last().from_state == state  # type: ignore[union-attr]
 
 
 def test_the_county_returns_to_the_town_and_an_upheld_objection_returns_to_the_home_check(

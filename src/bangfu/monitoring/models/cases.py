@@ -144,25 +144,28 @@ class Step:
 # notice cannot close earlier, and the village forwards the case on the day it ends.
 STEPS: Final[dict[str, Step]] = {
     CaseState.APPLICATION: Step(VILLAGE_LEVEL, "deadline.home_check", from_opening=True),
-    CaseState.HOME_CHECK: Step(VILLAGE_LEVEL, "deadline.home_check", from_opening=True),
-    CaseState.DATA_COMPARISON: Step(VILLAGE_LEVEL, "deadline.info_comparison"),
-    CaseState.VILLAGE_APPRAISAL: Step(VILLAGE_LEVEL, "deadline.village_appraisal"),
-    CaseState.VILLAGE_NOTICE: Step(
-        VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.HOME_CHECK,)
+    CaseState.HOME_CHECK: Step(
+        VILLAGE_LEVEL, "deadline.home_check", from_opening=True, returns_to=(CaseState.APPLICATION,)
     ),
+    CaseState.DATA_COMPARISON: Step(VILLAGE_LEVEL, "deadline.info_comparison", returns_to=(CaseState.HOME_CHECK,)),
+    CaseState.VILLAGE_APPRAISAL: Step(
+        VILLAGE_LEVEL, "deadline.village_appraisal", returns_to=(CaseState.HOME_CHECK,)
+    ),
+    CaseState.VILLAGE_NOTICE: Step(VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.HOME_CHECK,)),
     CaseState.TOWN_REVIEW: Step(
         TOWN_LEVEL, "deadline.town_review", returns_to=(CaseState.HOME_CHECK, CaseState.VILLAGE_APPRAISAL)
     ),
     CaseState.COUNTY_APPROVAL: Step(
         COUNTY_LEVEL, "deadline.county_approval", returns_to=(CaseState.HOME_CHECK, CaseState.TOWN_REVIEW)
     ),
-    CaseState.ANNOUNCEMENT: Step(TOWN_LEVEL, "deadline.announcement"),
+    CaseState.ANNOUNCEMENT: Step(TOWN_LEVEL, "deadline.announcement", returns_to=(CaseState.COUNTY_APPROVAL,)),
 }
 OPEN_STATES: Final = frozenset(STEPS)
 RETURN_TARGETS: Final = sorted({target for step in STEPS.values() for target in step.returns_to})
-# Who may end a case as not included (不予纳入), at the steps where that is decided: the appraisal meeting
-# finds the household ineligible, or the town or county reviewer does.
-REJECTING_STEPS: Final = (CaseState.VILLAGE_APPRAISAL, CaseState.TOWN_REVIEW, CaseState.COUNTY_APPROVAL)
+# Every step until the county's decision may end a case as not included (不予纳入), by its actor with a
+# reason: the applicant declines to sign, the check or the comparison shows no difficulty, the meeting or an
+# upheld objection finds the household ineligible, the town or the county rejects it.
+REJECTING_STEPS: Final = tuple(state for state in STEPS if state != CaseState.ANNOUNCEMENT)
 
 
 def may_act(case: models.Model, user: Any) -> bool:

@@ -324,6 +324,8 @@ PROCEDURE_POLICY: dict[str, object] = {
     "deadline.announcement": {"days": 2, "unit": "working"},
     "deadline.identification": {"days": 20, "unit": "working"},
     "visit.interval": {"days": 30, "unit": "calendar"},
+    "monitoring_line": 7800,
+    "elimination.min_stable_months": 6,
 }
 
 

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from bangfu.accounts.models import Role, User
-from bangfu.monitoring import identification, visits
+from bangfu.monitoring import elimination, identification, visits
 from bangfu.monitoring.models import CaseEvent, CaseState, Lead, Measure, MonitoringCase, Visit
 from bangfu.regions.models import Region
 from tests.factories import (
@@ -98,6 +98,31 @@ def a_monitored_case() -> Mapping[str, object]:
         household = MemberFactory(household=HouseholdFactory(household_number=HOUSEHOLD), name=HEAD).household
         case = monitored_case(household, village=village, town=town, county=county)
     return {"pk": case.pk, "cadre": _actors()[0].pk}
+
+
+def an_eliminated_case() -> Mapping[str, object]:
+    """The monitored household of 东关村, its risk eliminated by assistance (notice 11-01 to 11-06)."""
+    ids = a_monitored_case()
+    case = MonitoringCase.objects.get(pk=ids["pk"])
+    if case.state == CaseState.MONITORED:
+        village, town = _actors()
+        county = User.objects.get(username="case_county")
+        day = dt.date(2026, 11, 1)
+        case = elimination.propose_elimination(
+            case=case,
+            by=village,
+            on=day,
+            method="natural",
+            reason="整户迁出",
+        )
+        case = elimination.record_elimination_appraisal(
+            case=case, by=village, on=day, attendees=["甲", "乙", "丙"], minutes="同意"
+        )
+        assert case.notice_ends_on is not None
+        case = elimination.close_elimination_notice(case=case, by=village, on=case.notice_ends_on)
+        case = elimination.town_accept_elimination(case=case, by=town, on=case.notice_ends_on)
+        elimination.approve_elimination(case=case, by=county, on=case.notice_ends_on)
+    return ids
 
 
 def a_visit() -> Mapping[str, object]:
@@ -227,6 +252,26 @@ class TestCaseRoutes(PermissionMatrix):
             ok_status=200,
             setup=a_monitored_case,
             state=measure_state,
+        ),
+        Route(
+            "/cases/{pk}/eliminate/",
+            method="post",
+            data={"on": "2026-11-20", "method": "natural", "reason": "整户迁出"},
+            allowed=frozenset({"village_cadre", "town_officer"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=a_monitored_case,
+            state=case_state,
+        ),
+        Route(
+            "/cases/{pk}/roll-back/",
+            method="post",
+            data={"on": "2026-11-20", "reason": "收入不稳定"},
+            allowed=frozenset({"county_clerk"}),
+            outside=OUTSIDE,
+            ok_status=302,
+            setup=an_eliminated_case,
+            state=case_state,
         ),
         Route("/cases/visits/", allowed=VISITORS),
         Route(

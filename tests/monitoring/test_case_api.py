@@ -11,7 +11,7 @@ from django.utils import timezone
 from bangfu.accounts.models import User
 from bangfu.monitoring.models import CaseState, Lead
 from bangfu.registry.models import Member
-from tests.factories import HouseholdFactory, MemberFactory, ensure_procedure_policy
+from tests.factories import HouseholdFactory, MemberFactory, ensure_procedure_policy, monitored_case
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +163,21 @@ def test_leads_are_masked_and_decided_by_the_town(
     assert accepted.status_code == 200
     assert accepted.json()["state"] == "application"
     assert Lead.objects.get().status == "accepted"
+
+
+def test_elimination_is_proposed_and_rolled_back_by_the_api(
+    village_cadre: User, town_officer: User, county_clerk: User
+) -> None:
+    household = MemberFactory(household=HouseholdFactory()).household
+    case = monitored_case(household, village=village_cadre, town=town_officer, county=county_clerk)
+    refused = step(village_cadre, case.pk, "propose_elimination", on="2026-11-01", method="by_assistance")
+    assert refused.status_code == 422
+    assert refused.json()["message"] == "net_income_per_capita: 请填写人均纯收入"
+    proposed = step(
+        village_cadre, case.pk, "propose_elimination", on="2026-11-01", method="natural", reason="整户迁出"
+    )
+    assert proposed.json()["state"] == "elimination_appraisal"
+    assert proposed.json()["elimination_method"] == "natural"
+    assert (
+        step(county_clerk, case.pk, "roll_back_elimination", on="2026-11-02", reason="x").status_code == 422
+    )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from bangfu.accounts.models import Role
 from bangfu.audit import events
 from bangfu.monitoring.exceptions import MonitoringRefused
-from bangfu.monitoring.models import CaseState, Measure, MeasureCategory, MonitoringCase
+from bangfu.monitoring.models import ELIMINATION_STATES, CaseState, Measure, MeasureCategory, MonitoringCase
 from bangfu.regions.scoping import code_visible_to, reads_business_data
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ CONTACT_ASSIGNER_ROLES = frozenset({Role.TOWN})
 # Who may be a household's contact cadre.
 CONTACT_ROLES = frozenset({Role.VILLAGE_TEAM, Role.TOWN})
 # A plan is made once the county has approved the household (RULES §9.1: after identification).
-PLANNED_STATES = frozenset({CaseState.ANNOUNCEMENT, CaseState.MONITORED})
+PLANNED_STATES = frozenset({CaseState.ANNOUNCEMENT, CaseState.MONITORED}) | ELIMINATION_STATES
 
 
 def can_plan(user: Any, case: MonitoringCase) -> bool:

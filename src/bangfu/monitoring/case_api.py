@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +20,16 @@ from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number, mask_phone
 from bangfu.core.schemas import ErrorOut
 from bangfu.monitoring import access, identification
-from bangfu.monitoring.case_forms import STEP_FORMS, RejectForm, SendBackForm, StepForm
+from bangfu.monitoring.case_forms import (
+    STEP_FORMS,
+    EliminationForm,
+    RejectForm,
+    RollBackForm,
+    SendBackForm,
+    StepForm,
+)
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.models import (
-    OPEN_STATES,
     STEPS,
     CaseEvent,
     CaseState,
@@ -33,6 +38,8 @@ from bangfu.monitoring.models import (
     LeadStatus,
     MonitoringCase,
 )
+from bangfu.monitoring.models.cases import late_q
+from bangfu.monitoring.steps import SERVICES
 from bangfu.policy.exceptions import PolicyError
 from bangfu.regions.scoping import get_for_user
 from bangfu.registry.models import Household
@@ -58,10 +65,11 @@ class CaseOut(Schema):
     category: str = Field(description="监测对象类别（县级审定后）")
     no_labour: bool = Field(description="整户无劳动力")
     monitored_from: dt.date | None
+    elimination_method: str = Field(description="风险消除方式（帮扶消除 by_assistance / 自然消除 natural）")
+    eliminated_on: dt.date | None
 
     @staticmethod
     def of(case: MonitoringCase, today: dt.date) -> CaseOut:
-        open_ = case.state in OPEN_STATES
         return CaseOut(
             id=case.pk,
             household_id=case.household_id,
@@ -72,13 +80,14 @@ class CaseOut(Schema):
             opened_on=case.opened_on,
             step_due_on=case.step_due_on,
             due_on=case.due_on,
-            late=open_
-            and ((case.step_due_on is not None and case.step_due_on < today) or case.due_on < today),
+            late=case.is_late(today),
             provisional=case.due_provisional,
             risk_types=list(case.risk_types),
             category=case.category,
             no_labour=case.no_labour,
             monitored_from=case.monitored_from,
+            elimination_method=case.elimination_method,
+            eliminated_on=case.eliminated_on,
         )
 
 
@@ -110,7 +119,8 @@ class CaseQuery(Schema):
 
 class StepIn(Schema):
     action: str = Field(
-        description="本环节的办理动作（如 record_home_check），或 send_back 退回、reject 不予纳入"
+        description="本环节的办理动作（如 record_home_check），或 send_back 退回、reject 不予纳入；"
+        "监测中的农户 propose_elimination 提出风险消除，已消除的 roll_back_elimination 回退"
     )
     fields: dict[str, Any] = Field(
         default_factory=dict,
@@ -214,7 +224,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     cases = _cases().visible_to(user)
     cases = cases.filter(state=query.state.value) if query.state is not None else cases.open()
     if query.late:
-        cases = cases.open().filter(Q(step_due_on__lt=today) | Q(due_on__lt=today))
+        cases = cases.open().filter(late_q(today))
     if query.after is not None:
         cases = cases.filter(pk__gt=query.after)
     rows = list(cases.order_by("pk")[: query.limit + 1])
@@ -273,6 +283,10 @@ def _form_for(case: MonitoringCase, action: str, fields: dict[str, Any]) -> Step
         return SendBackForm(fields, state=case.state)
     if action == "reject":
         return RejectForm(fields)
+    if action == "propose_elimination" and case.state == CaseState.MONITORED:
+        return EliminationForm(fields)
+    if action == "roll_back_elimination" and case.state == CaseState.ELIMINATED:
+        return RollBackForm(fields)
     forward = STEP_FORMS.get(case.state)
     if forward is None or forward[0] != action:
         return None
@@ -296,9 +310,9 @@ def do_step(request: HttpRequest, case_id: int, payload: StepIn) -> Any:
     its scope only (403 otherwise)."""
     user = _reader(request)
     case = get_for_user(_cases(), user, pk=case_id)
-    if case.state not in STEPS:
-        return Status(422, {"code": "invalid", "message": _("该户的识别已办结")})
     form = _form_for(case, payload.action, payload.fields)
+    if form is None and case.state not in STEPS:
+        return Status(422, {"code": "invalid", "message": _("该户的识别已办结")})
     if form is None:
         return Status(
             422,
@@ -312,7 +326,7 @@ def do_step(request: HttpRequest, case_id: int, payload: StepIn) -> Any:
         message = "；".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items())
         return Status(422, {"code": "invalid", "message": message})
     try:
-        getattr(identification, payload.action)(case=case, by=user, request=request, **form.arguments())
+        SERVICES[payload.action](case=case, by=user, request=request, **form.arguments())
     except PermissionDenied as exc:
         return Status(403, {"code": "forbidden", "message": str(exc)})
     except MonitoringRefused as exc:

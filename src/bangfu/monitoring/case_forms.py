@@ -220,6 +220,10 @@ STEP_FORMS: dict[str, tuple[str, type[StepForm]]] = {
     CaseState.TOWN_REVIEW: ("town_approve", OpinionForm),
     CaseState.COUNTY_APPROVAL: ("county_approve", ApprovalForm),
     CaseState.ANNOUNCEMENT: ("announce", AnnouncementForm),
+    CaseState.ELIMINATION_APPRAISAL: ("record_elimination_appraisal", AppraisalForm),
+    CaseState.ELIMINATION_NOTICE: ("close_elimination_notice", NoticeForm),
+    CaseState.ELIMINATION_TOWN_REVIEW: ("town_accept_elimination", OpinionForm),
+    CaseState.ELIMINATION_COUNTY_APPROVAL: ("approve_elimination", OpinionForm),
 }
 
 
@@ -422,3 +426,50 @@ class VisitForm(StepForm):
             "latitude": data.get("latitude"),
             "longitude": data.get("longitude"),
         }
+
+
+class EliminationForm(StepForm):
+    """风险消除 proposed: by assistance with the conditions as checked at home, or natural with a reason."""
+
+    method = forms.ChoiceField(
+        label=_("风险消除方式"),
+        choices=[("by_assistance", _("帮扶消除")), ("natural", _("自然消除"))],
+        widget=forms.RadioSelect,
+    )
+    net_income_per_capita = forms.DecimalField(
+        label=_("人均纯收入（元）"), max_digits=12, decimal_places=2, required=False
+    )
+    stable_months = forms.IntegerField(
+        label=_("收入持续稳定月数"), min_value=0, max_value=120, required=False
+    )
+    risks_resolved = forms.BooleanField(label=_("识别时的风险已稳定消除，且无新的风险"), required=False)
+    reason = forms.CharField(
+        label=_("消除理由"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for need in BASIC_NEEDS:
+            self.fields[f"need_{need}"] = forms.BooleanField(label=NEED_LABELS[need], required=False)
+        self.order_fields(
+            ["on", "method", "net_income_per_capita", "stable_months", *(f"need_{n}" for n in BASIC_NEEDS)]
+        )
+
+    def arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            **super().arguments(),
+            "method": data["method"],
+            "net_income_per_capita": data.get("net_income_per_capita"),
+            "stable_months": data.get("stable_months"),
+            "needs_met": {need: bool(data.get(f"need_{need}")) for need in BASIC_NEEDS},
+            "risks_resolved": data["risks_resolved"],
+            "reason": data["reason"],
+        }
+
+
+class RollBackForm(StepForm):
+    reason = forms.CharField(label=_("回退理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def arguments(self) -> dict[str, Any]:
+        return {**super().arguments(), "reason": self.cleaned_data["reason"]}

@@ -33,8 +33,10 @@ from bangfu.monitoring.case_forms import (
     CadreReportForm,
     ContactForm,
     DeclineForm,
+    EliminationForm,
     MeasureForm,
     RejectForm,
+    RollBackForm,
     SelfReportForm,
     SendBackForm,
     StepForm,
@@ -52,7 +54,8 @@ from bangfu.monitoring.models import (
     MonitoringCase,
     Notice,
 )
-from bangfu.monitoring.models.cases import REJECTING_STEPS
+from bangfu.monitoring.models.cases import REJECTING_STEPS, late_q
+from bangfu.monitoring.steps import SERVICES
 from bangfu.policy.exceptions import PolicyError
 from bangfu.regions.codes import Level
 from bangfu.regions.models import Region
@@ -76,6 +79,12 @@ ACTION_LABELS = {
     "announce": _("结果公告，纳入监测"),
     "send_back": _("退回"),
     "reject": _("不予纳入"),
+    "propose_elimination": _("提出风险消除"),
+    "record_elimination_appraisal": _("消除评议，开始公示"),
+    "close_elimination_notice": _("消除公示期满，报乡镇审核"),
+    "town_accept_elimination": _("乡镇审核（验收）通过"),
+    "approve_elimination": _("县级审定，风险消除"),
+    "roll_back_elimination": _("风险消除回退"),
 }
 
 
@@ -189,7 +198,7 @@ def case_board(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     today = timezone.localdate()
     visible = MonitoringCase.objects.visible_to(user)
-    late = Q(step_due_on__lt=today) | Q(due_on__lt=today)
+    late = late_q(today)
     counted = {
         row["state"]: row
         for row in visible.open()
@@ -229,7 +238,7 @@ def case_board(request: HttpRequest) -> HttpResponse:
             "case": c,
             "village": villages.get(c.region_code, c.region_code),
             "head": heads.get(c.household_id, ""),
-            "late": (c.step_due_on is not None and c.step_due_on < today) or c.due_on < today,
+            "late": c.is_late(today),
         }
         for c in page
     ]
@@ -256,7 +265,12 @@ def case_board(request: HttpRequest) -> HttpResponse:
 
 
 def _forms_for(user: User, case: MonitoringCase, today: dt.date) -> dict[str, Any]:
-    """The forms the user may use on the case now: its step's, sending back, rejecting."""
+    """The forms the user may use on the case now: its step's, sending back, rejecting; on a monitored
+    household, proposing its elimination; on an eliminated one, rolling it back."""
+    if case.state == CaseState.MONITORED and has_transition_perm(case.propose_elimination, user):
+        return {"eliminate": EliminationForm()}
+    if case.state == CaseState.ELIMINATED and has_transition_perm(case.roll_back_elimination, user):
+        return {"roll_back": RollBackForm()}
     if case.state not in STEPS or not _may_act(user, case):
         return {}
     choices = risk_choices(case.region_code, today)
@@ -333,8 +347,8 @@ def _detail(
         "head": head_names({case.household_id}).get(case.household_id, ""),
         "rows": rows,
         "forms": forms,
-        "step_late": case.state in OPEN_STATES and case.step_due_on is not None and case.step_due_on < today,
-        "late": case.state in OPEN_STATES and case.due_on < today,
+        "step_late": case.step_late(today),
+        "late": case.identification_late(today),
         "household_link": registry_access.can_read(user),
         "action_labels": ACTION_LABELS,
         "notices": Notice.objects.filter(entries__case=case).order_by("starts_on", "kind"),
@@ -371,7 +385,7 @@ def _run(
 ) -> HttpResponse:
     if form.is_valid():
         try:
-            getattr(identification, name)(case=case, by=user, request=request, **form.arguments())
+            SERVICES[name](case=case, by=user, request=request, **form.arguments())
         except MonitoringRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -462,6 +476,28 @@ def case_contact(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已确定帮扶联系人。"))
             return redirect("cases:case-detail", pk=case.pk)
     return _detail(request, user, case, _forms_for(user, case, timezone.localdate()), {"contact": form})
+
+
+def _special(request: HttpRequest, pk: int, name: str, form_class: type[StepForm], key: str) -> HttpResponse:
+    """An action outside the current step's: proposing an elimination, rolling one back."""
+    user = _reader(request)
+    case = _case(user, pk)
+    if not has_transition_perm(getattr(case, name), user):
+        raise PermissionDenied(_("您不能办理该户当前的环节。"))
+    form = form_class(request.POST)
+    return _run(request, user, case, name, form, {key: form})
+
+
+@login_required
+@require_POST
+def case_eliminate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _special(request, pk, "propose_elimination", EliminationForm, "eliminate")
+
+
+@login_required
+@require_POST
+def case_roll_back(request: HttpRequest, pk: int) -> HttpResponse:
+    return _special(request, pk, "roll_back_elimination", RollBackForm, "roll_back")
 
 
 # --- leads ----------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bangfu.datasets.models import DatasetKind, DatasetRecord
 from bangfu.monitoring import access, notices
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.models import (
+    ENDED_STATES,
     MAX_RISK_TYPES,
     STEPS,
     CaseEvent,
@@ -90,7 +91,7 @@ def _risk_types(values: Iterable[str], *, region: str, on: dt.date, required: bo
     return chosen
 
 
-def _text(value: str, *, limit: int, field: str, label: str, required: bool = False) -> str:
+def clean_text(value: str, *, limit: int, field: str, label: str, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
         raise MonitoringRefused(_("请填写%(label)s") % {"label": label}, field=field)
@@ -153,7 +154,7 @@ def submit_self_report(
         raise ValueError(f"not a report channel: {channel}")
     if not Region.objects.filter(code=region_code, level=Level.VILLAGE).exists():
         raise MonitoringRefused(_("请选择所在村"), field="region_code")
-    name = _text(name, limit=50, field="name", label=_("申报人姓名"), required=True)
+    name = clean_text(name, limit=50, field="name", label=_("申报人姓名"), required=True)
     phone = normalize_phone(phone or "")
     if not is_phone(phone):
         raise MonitoringRefused(_("手机号码应为11位数字"), field="phone")
@@ -161,7 +162,9 @@ def submit_self_report(
         number = idnumbers.parse(id_number, on=on).number
     except idnumbers.InvalidIdNumber as exc:
         raise MonitoringRefused(str(exc), field="id_number") from exc
-    difficulty = _text(difficulty, limit=MAX_TEXT, field="difficulty", label=_("困难情况"), required=True)
+    difficulty = clean_text(
+        difficulty, limit=MAX_TEXT, field="difficulty", label=_("困难情况"), required=True
+    )
     chosen = _risk_types(risk_types, region=region_code, on=on, required=False)
     due = _deadline("deadline.self_report_acceptance", start=on, region=region_code)
     person = blind_index(number, kind="id_number")
@@ -224,7 +227,9 @@ def report_by_cadre(
         raise PermissionDenied(_("只有驻村工作队或乡镇可以报告监测线索。"))
     if not code_visible_to(by, household.region_code):
         raise PermissionDenied(_("该户不在您的管辖范围内。"))
-    difficulty = _text(difficulty, limit=MAX_TEXT, field="difficulty", label=_("困难情况"), required=True)
+    difficulty = clean_text(
+        difficulty, limit=MAX_TEXT, field="difficulty", label=_("困难情况"), required=True
+    )
     chosen = _risk_types(risk_types, region=household.region_code, on=on, required=True)
     with transaction.atomic():
         lead = Lead.objects.create(
@@ -319,7 +324,7 @@ def accept_lead(
 
 def decline_lead(*, lead: Lead, by: User, reason: str, request: Any = None) -> Lead:
     """The town declines a reported lead with a reason (e.g. not a rural household, a duplicate report)."""
-    reason = _text(reason, limit=MAX_REASON, field="reason", label=_("不予受理理由"), required=True)
+    reason = clean_text(reason, limit=MAX_REASON, field="reason", label=_("不予受理理由"), required=True)
     with transaction.atomic():
         locked = _deciding(lead, by)
         locked.status = LeadStatus.DECLINED
@@ -388,13 +393,13 @@ def _open_case(lead: Lead, *, household: Household, by: User, on: dt.date, reque
 
 
 def _current_case(household: Household) -> MonitoringCase | None:
-    return MonitoringCase.objects.filter(household=household).exclude(state=CaseState.NOT_INCLUDED).first()
+    return MonitoringCase.objects.filter(household=household).exclude(state__in=ENDED_STATES).first()
 
 
 # --- the steps ---------------------------------------------------------------------------------------------
 
 
-def _transition(
+def run_transition(
     case: MonitoringCase,
     *,
     name: str,
@@ -454,6 +459,7 @@ def _transition(
     return locked
 
 
+NOTICE_STATES = frozenset({CaseState.VILLAGE_NOTICE, CaseState.ELIMINATION_NOTICE})
 STATE_FIELDS = (
     "state",
     "step_started_on",
@@ -465,6 +471,8 @@ STATE_FIELDS = (
     "notice_ends_on",
     "monitored_from",
     "closed_on",
+    "elimination_method",
+    "eliminated_on",
 )
 
 
@@ -474,10 +482,12 @@ def _set_step_deadline(case: MonitoringCase, on: dt.date, *, returned: bool) -> 
     case.step_started_on = on
     step = STEPS.get(case.state)
     if step is None:
+        # The procedure ended (monitored, not included, eliminated): the first end is when it closed.
         case.step_due_on = None
-        case.closed_on = on
+        if case.closed_on is None:
+            case.closed_on = on
         return
-    if case.state == CaseState.VILLAGE_NOTICE and case.notice_ends_on is not None:
+    if case.state in NOTICE_STATES and case.notice_ends_on is not None:
         case.step_due_on = case.notice_ends_on
         return
     start = case.opened_on if step.from_opening and not returned else on
@@ -498,8 +508,8 @@ def sign_application(
 ) -> MonitoringCase:
     """《监测对象申请及承诺授权查询书》: a photo of the signed (fingerprinted) pledge, or — for an applicant
     who cannot write — the proxy who filled it in and read it back (RULES §6.3)."""
-    proxy_name = _text(proxy_name, limit=50, field="proxy_name", label=_("代填人姓名"))
-    proxy_relation = _text(proxy_relation, limit=50, field="proxy_relation", label=_("代填人身份"))
+    proxy_name = clean_text(proxy_name, limit=50, field="proxy_name", label=_("代填人姓名"))
+    proxy_relation = clean_text(proxy_relation, limit=50, field="proxy_relation", label=_("代填人身份"))
     if pledge_photo is None and not proxy_name:
         raise MonitoringRefused(
             _("请上传签字（按手印）的申请及承诺书照片，或填写代填人"), field="pledge_photo"
@@ -507,12 +517,12 @@ def sign_application(
     if proxy_name and not proxy_relation:
         raise MonitoringRefused(_("请填写代填人身份（如村干部、网格员、近亲属）"), field="proxy_relation")
     record = {"proxy_name": proxy_name, "proxy_relation": proxy_relation} if proxy_name else {}
-    return _transition(
+    return run_transition(
         case, name="sign_application", by=by, on=on, record=record, attachment=pledge_photo, request=request
     )
 
 
-def _money(value: Any, *, field: str, label: str) -> Decimal:
+def clean_money(value: Any, *, field: str, label: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError) as exc:
@@ -539,15 +549,15 @@ def record_home_check(
     and the compliant out-of-pocket spending in it, each basic need met or not, the risk types in order."""
     if members < 1:
         raise MonitoringRefused(_("家庭人口数至少为1"), field="members")
-    income = _money(net_income, field="net_income", label=_("家庭纯收入"))
-    spending = _money(out_of_pocket, field="out_of_pocket", label=_("合规自付支出"))
+    income = clean_money(net_income, field="net_income", label=_("家庭纯收入"))
+    spending = clean_money(out_of_pocket, field="out_of_pocket", label=_("合规自付支出"))
     if spending < 0:
         raise MonitoringRefused(_("合规自付支出不能为负数"), field="out_of_pocket")
     missing = [need for need in BASIC_NEEDS if need not in needs_met]
     if missing:
         raise MonitoringRefused(_("请逐项填写两不愁三保障及饮水安全情况"), field="needs_met")
     chosen = _risk_types(risk_types, region=case.region_code, on=on, required=True)
-    note = _text(note, limit=MAX_TEXT, field="note", label=_("核查说明"))
+    note = clean_text(note, limit=MAX_TEXT, field="note", label=_("核查说明"))
     start, end = income_window(region=case.region_code, on=on)
     per_capita = (income / members).quantize(Decimal("0.01"))
     record = {
@@ -564,7 +574,7 @@ def record_home_check(
     def keep(locked: MonitoringCase) -> None:
         locked.risk_types = chosen
 
-    return _transition(
+    return run_transition(
         case, name="record_home_check", by=by, on=on, record=record, before_save=keep, request=request
     )
 
@@ -602,7 +612,7 @@ def compare_data(*, case: MonitoringCase, by: User, on: dt.date, request: Any = 
     appraisal)."""
     findings = comparison_findings(case, on=on)
     record = {"findings": findings, "assets_found": any(f["kind"] == DatasetKind.ASSETS for f in findings)}
-    return _transition(case, name="compare_data", by=by, on=on, record=record, request=request)
+    return run_transition(case, name="compare_data", by=by, on=on, record=record, request=request)
 
 
 def record_appraisal(
@@ -613,13 +623,16 @@ def record_appraisal(
     attendees: Sequence[str],
     minutes: str,
     request: Any = None,
+    transition: str = "record_appraisal",
+    notice_kind: str = NoticeKind.IDENTIFICATION,
 ) -> MonitoringCase:
     """民主评议 held on ``on`` and agreed (a meeting that finds the household ineligible ends the case with
-    ``reject``); the village notice starts the same day, lasts the policy's minimum and is published."""
+    ``reject``); the village notice starts the same day, lasts the policy's minimum and is published.
+    (``transition`` and ``notice_kind``: the same meeting for an elimination, ``monitoring.elimination``.)"""
     names = [name.strip() for name in attendees if name and name.strip()]
     if len(names) < 3:
         raise MonitoringRefused(_("民主评议参会人员至少3人"), field="attendees")
-    minutes = _text(minutes, limit=5000, field="minutes", label=_("会议记录"), required=True)
+    minutes = clean_text(minutes, limit=5000, field="minutes", label=_("会议记录"), required=True)
     ends = _deadline("deadline.village_notice", start=on, region=case.region_code)
 
     def notice(locked: MonitoringCase) -> None:
@@ -627,16 +640,16 @@ def record_appraisal(
         locked.notice_ends_on = ends.date
 
     with transaction.atomic():
-        case = _transition(
+        case = run_transition(
             case,
-            name="record_appraisal",
+            name=transition,
             by=by,
             on=on,
             record={"attendees": names, "minutes": minutes},
             before_save=notice,
             request=request,
         )
-        notices.publish(case, kind=NoticeKind.IDENTIFICATION, on=on)
+        notices.publish(case, kind=notice_kind, on=on)
     return case
 
 
@@ -647,15 +660,16 @@ def close_notice(
     on: dt.date,
     objections: Sequence[Mapping[str, str]] = (),
     request: Any = None,
+    transition: str = "close_notice",
 ) -> MonitoringCase:
     """村内公示 over with the objections received and how each was handled (an upheld objection sends the case
     back to the home check instead: ``send_back``); to the town."""
     kept = []
     for objection in objections:
-        content = _text(
+        content = clean_text(
             objection.get("content", ""), limit=MAX_REASON, field="objections", label=_("异议内容")
         )
-        handling = _text(
+        handling = clean_text(
             objection.get("handling", ""), limit=MAX_REASON, field="objections", label=_("处理情况")
         )
         if content and not handling:
@@ -671,17 +685,32 @@ def close_notice(
                 field="on",
             )
 
-    return _transition(
-        case, name="close_notice", by=by, on=on, record={"objections": kept}, check=over, request=request
+    return run_transition(
+        case, name=transition, by=by, on=on, record={"objections": kept}, check=over, request=request
     )
 
 
 def town_approve(
-    *, case: MonitoringCase, by: User, on: dt.date, opinion: str = "", request: Any = None
+    *,
+    case: MonitoringCase,
+    by: User,
+    on: dt.date,
+    opinion: str = "",
+    request: Any = None,
+    transition: str = "town_approve",
+    before_save: Callable[[MonitoringCase], None] | None = None,
 ) -> MonitoringCase:
-    """乡镇审核 passed, with the town's opinion."""
-    opinion = _text(opinion, limit=MAX_REASON, field="opinion", label=_("审核意见"))
-    return _transition(case, name="town_approve", by=by, on=on, record={"opinion": opinion}, request=request)
+    """乡镇审核 passed, with the town's opinion (``transition``: any review that records an opinion only)."""
+    opinion = clean_text(opinion, limit=MAX_REASON, field="opinion", label=_("审核意见"))
+    return run_transition(
+        case,
+        name=transition,
+        by=by,
+        on=on,
+        record={"opinion": opinion},
+        before_save=before_save,
+        request=request,
+    )
 
 
 def check_category(category: str, household: Household) -> None:
@@ -713,14 +742,14 @@ def county_approve(
     household = Household.objects.get(pk=case.household_id)
     check_category(category, household)
     chosen = _risk_types(risk_types, region=case.region_code, on=on, required=True)
-    opinion = _text(opinion, limit=MAX_REASON, field="opinion", label=_("审定意见"))
+    opinion = clean_text(opinion, limit=MAX_REASON, field="opinion", label=_("审定意见"))
 
     def confirm(locked: MonitoringCase) -> None:
         locked.category = category
         locked.risk_types = chosen
         locked.no_labour = no_labour
 
-    return _transition(
+    return run_transition(
         case,
         name="county_approve",
         by=by,
@@ -739,7 +768,7 @@ def announce(*, case: MonitoringCase, by: User, on: dt.date, request: Any = None
         locked.monitored_from = on
 
     with transaction.atomic():
-        case = _transition(case, name="announce", by=by, on=on, before_save=monitored, request=request)
+        case = run_transition(case, name="announce", by=by, on=on, before_save=monitored, request=request)
         notices.publish(case, kind=NoticeKind.ANNOUNCEMENT, on=on)
     return case
 
@@ -748,7 +777,7 @@ def send_back(
     *, case: MonitoringCase, by: User, on: dt.date, to: str, reason: str, request: Any = None
 ) -> MonitoringCase:
     """Back to an earlier step, with a reason (an upheld objection, a review that found the check wrong)."""
-    reason = _text(reason, limit=MAX_REASON, field="reason", label=_("退回理由"), required=True)
+    reason = clean_text(reason, limit=MAX_REASON, field="reason", label=_("退回理由"), required=True)
 
     def allowed(locked: MonitoringCase) -> None:
         if to not in STEPS[locked.state].returns_to:
@@ -756,8 +785,21 @@ def send_back(
                 _("不能从“%(state)s”退回到该环节") % {"state": locked.get_state_display()}, field="to"
             )
 
-    return _transition(
-        case, name="send_back", by=by, on=on, reason=reason, args=(to,), check=allowed, request=request
+    def withdrawn(locked: MonitoringCase) -> None:
+        # An elimination sent back: the household stays monitored, no elimination pending.
+        if to == CaseState.MONITORED:
+            locked.elimination_method = ""
+
+    return run_transition(
+        case,
+        name="send_back",
+        by=by,
+        on=on,
+        reason=reason,
+        args=(to,),
+        check=allowed,
+        before_save=withdrawn,
+        request=request,
     )
 
 
@@ -765,5 +807,5 @@ def reject(
     *, case: MonitoringCase, by: User, on: dt.date, reason: str, request: Any = None
 ) -> MonitoringCase:
     """不予纳入, with a reason; the household may be reported again later (a new lead, a new case)."""
-    reason = _text(reason, limit=MAX_REASON, field="reason", label=_("不予纳入理由"), required=True)
-    return _transition(case, name="reject", by=by, on=on, reason=reason, request=request)
+    reason = clean_text(reason, limit=MAX_REASON, field="reason", label=_("不予纳入理由"), required=True)
+    return run_transition(case, name="reject", by=by, on=on, reason=reason, request=request)

@@ -23,7 +23,7 @@ from bangfu.audit import events
 from bangfu.monitoring import access, identification
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.identification import BASIC_NEEDS
-from bangfu.monitoring.models import CaseState, IncomeChange, MonitoringCase, Visit
+from bangfu.monitoring.models import ELIMINATION_STATES, CaseState, IncomeChange, MonitoringCase, Visit
 from bangfu.policy import deadlines
 from bangfu.policy.exceptions import PolicyError
 from bangfu.policy.resolution import version_in_force
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bangfu.accounts.models import User
 
 # The households visited: monitored ones (and those announced, whose monitoring is starting).
-VISITED_STATES = frozenset({CaseState.ANNOUNCEMENT, CaseState.MONITORED})
+VISITED_STATES = frozenset({CaseState.ANNOUNCEMENT, CaseState.MONITORED}) | ELIMINATION_STATES
 MAX_NOTE = 500
 
 

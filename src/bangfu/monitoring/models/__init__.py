@@ -2,12 +2,16 @@
 identification procedure)."""
 
 from bangfu.monitoring.models.cases import (
+    ELIMINATION_STATES,
+    ENDED_STATES,
+    IDENTIFICATION_STATES,
     MAX_RISK_TYPES,
     OPEN_STATES,
     STEPS,
     CaseEvent,
     CaseState,
     Category,
+    EliminationMethod,
     IncomeChange,
     Lead,
     LeadChannel,
@@ -33,6 +37,9 @@ from bangfu.monitoring.models.screening import (
 )
 
 __all__ = [
+    "ELIMINATION_STATES",
+    "ENDED_STATES",
+    "IDENTIFICATION_STATES",
     "INCOME_SOURCE",
     "MAX_RISK_TYPES",
     "OPEN_STATES",
@@ -42,6 +49,7 @@ __all__ = [
     "CaseEvent",
     "CaseState",
     "Category",
+    "EliminationMethod",
     "IncomeChange",
     "Lead",
     "LeadChannel",

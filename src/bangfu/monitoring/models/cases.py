@@ -113,6 +113,19 @@ class CaseState(models.TextChoices):
     ANNOUNCEMENT = "announcement", _("结果公告")
     MONITORED = "monitored", _("监测帮扶中")
     NOT_INCLUDED = "not_included", _("不予纳入")
+    # Risk elimination (风险消除, RULES §8): the same appraisal, notice and reviews as identification.
+    ELIMINATION_APPRAISAL = "elimination_appraisal", _("消除评议")
+    ELIMINATION_NOTICE = "elimination_notice", _("消除公示")
+    ELIMINATION_TOWN_REVIEW = "elimination_town_review", _("消除乡镇审核")
+    ELIMINATION_COUNTY_APPROVAL = "elimination_county_approval", _("消除县级审定")
+    ELIMINATED = "eliminated", _("风险已消除")
+
+
+class EliminationMethod(models.TextChoices):
+    """RULES §8.2: 帮扶消除 / 自然消除."""
+
+    BY_ASSISTANCE = "by_assistance", _("帮扶消除")
+    NATURAL = "natural", _("自然消除")
 
 
 class Category(models.TextChoices):
@@ -147,25 +160,77 @@ STEPS: Final[dict[str, Step]] = {
     CaseState.HOME_CHECK: Step(
         VILLAGE_LEVEL, "deadline.home_check", from_opening=True, returns_to=(CaseState.APPLICATION,)
     ),
-    CaseState.DATA_COMPARISON: Step(VILLAGE_LEVEL, "deadline.info_comparison", returns_to=(CaseState.HOME_CHECK,)),
+    CaseState.DATA_COMPARISON: Step(
+        VILLAGE_LEVEL, "deadline.info_comparison", returns_to=(CaseState.HOME_CHECK,)
+    ),
     CaseState.VILLAGE_APPRAISAL: Step(
         VILLAGE_LEVEL, "deadline.village_appraisal", returns_to=(CaseState.HOME_CHECK,)
     ),
-    CaseState.VILLAGE_NOTICE: Step(VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.HOME_CHECK,)),
+    CaseState.VILLAGE_NOTICE: Step(
+        VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.HOME_CHECK,)
+    ),
     CaseState.TOWN_REVIEW: Step(
         TOWN_LEVEL, "deadline.town_review", returns_to=(CaseState.HOME_CHECK, CaseState.VILLAGE_APPRAISAL)
     ),
     CaseState.COUNTY_APPROVAL: Step(
         COUNTY_LEVEL, "deadline.county_approval", returns_to=(CaseState.HOME_CHECK, CaseState.TOWN_REVIEW)
     ),
-    CaseState.ANNOUNCEMENT: Step(TOWN_LEVEL, "deadline.announcement", returns_to=(CaseState.COUNTY_APPROVAL,)),
+    CaseState.ANNOUNCEMENT: Step(
+        TOWN_LEVEL, "deadline.announcement", returns_to=(CaseState.COUNTY_APPROVAL,)
+    ),
+    # Elimination: any step may send the proposal back (the household stays monitored).
+    CaseState.ELIMINATION_APPRAISAL: Step(
+        VILLAGE_LEVEL, "deadline.village_appraisal", returns_to=(CaseState.MONITORED,)
+    ),
+    CaseState.ELIMINATION_NOTICE: Step(
+        VILLAGE_LEVEL, "deadline.village_notice", returns_to=(CaseState.MONITORED,)
+    ),
+    CaseState.ELIMINATION_TOWN_REVIEW: Step(
+        TOWN_LEVEL, "deadline.town_review", returns_to=(CaseState.MONITORED,)
+    ),
+    CaseState.ELIMINATION_COUNTY_APPROVAL: Step(
+        COUNTY_LEVEL, "deadline.county_approval", returns_to=(CaseState.MONITORED,)
+    ),
 }
 OPEN_STATES: Final = frozenset(STEPS)
+ELIMINATION_STATES: Final = frozenset(
+    {
+        CaseState.ELIMINATION_APPRAISAL,
+        CaseState.ELIMINATION_NOTICE,
+        CaseState.ELIMINATION_TOWN_REVIEW,
+        CaseState.ELIMINATION_COUNTY_APPROVAL,
+    }
+)
+IDENTIFICATION_STATES: Final = OPEN_STATES - ELIMINATION_STATES
+# A case that has ended: a new lead for the household opens a new case (re-entry keeps the history).
+ENDED_STATES: Final = frozenset({CaseState.NOT_INCLUDED, CaseState.ELIMINATED})
 RETURN_TARGETS: Final = sorted({target for step in STEPS.values() for target in step.returns_to})
 # Every step until the county's decision may end a case as not included (不予纳入), by its actor with a
 # reason: the applicant declines to sign, the check or the comparison shows no difficulty, the meeting or an
 # upheld objection finds the household ineligible, the town or the county rejects it.
-REJECTING_STEPS: Final = tuple(state for state in STEPS if state != CaseState.ANNOUNCEMENT)
+REJECTING_STEPS: Final = tuple(
+    state for state in STEPS if state in IDENTIFICATION_STATES and state != CaseState.ANNOUNCEMENT
+)
+
+
+def may_propose_elimination(case: models.Model, user: Any) -> bool:
+    """The village team or the town proposes ending a monitored household's monitoring."""
+    return (
+        isinstance(case, MonitoringCase)
+        and reads_business_data(user)
+        and getattr(user, "role", None) in VILLAGE_LEVEL
+        and code_visible_to(user, case.region_code)
+    )
+
+
+def may_roll_back(case: models.Model, user: Any) -> bool:
+    """The county rolls back an elimination found unstable (风险消除回退)."""
+    return (
+        isinstance(case, MonitoringCase)
+        and reads_business_data(user)
+        and getattr(user, "role", None) in COUNTY_LEVEL
+        and code_visible_to(user, case.region_code)
+    )
 
 
 def may_act(case: models.Model, user: Any) -> bool:
@@ -187,8 +252,15 @@ class MonitoringCaseQuerySet(ScopedQuerySet["MonitoringCase"]):
         return self.filter(state__in=OPEN_STATES)
 
     def overdue(self, on: dt.date) -> MonitoringCaseQuerySet:
-        """Open cases whose current step, or the whole procedure, is past its deadline on ``on``."""
-        return self.open().filter(models.Q(step_due_on__lt=on) | models.Q(due_on__lt=on))
+        """Open cases whose current step, or the whole identification, is past its deadline on ``on``."""
+        return self.open().filter(late_q(on))
+
+
+def late_q(on: dt.date) -> models.Q:
+    """A case is late on ``on`` when its step is past due, or its identification past the overall limit."""
+    return models.Q(state__in=OPEN_STATES, step_due_on__lt=on) | models.Q(
+        state__in=IDENTIFICATION_STATES, due_on__lt=on
+    )
 
 
 class MonitoringCase(ConcurrentTransitionMixin, models.Model):
@@ -198,7 +270,7 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
     lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="case")
     region_code = models.CharField(_("所在村"), max_length=12)
     state = FSMField(
-        _("环节"), max_length=20, choices=CaseState.choices, default=CaseState.APPLICATION, protected=True
+        _("环节"), max_length=32, choices=CaseState.choices, default=CaseState.APPLICATION, protected=True
     )
     opened_on = models.DateField(_("受理日期"))
     # The whole procedure's limit (deadline.identification from the opening).
@@ -215,6 +287,10 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     monitored_from = models.DateField(_("纳入监测日期"), null=True, blank=True)
     closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    elimination_method = models.CharField(
+        _("风险消除方式"), max_length=16, choices=EliminationMethod.choices, blank=True
+    )
+    eliminated_on = models.DateField(_("风险消除日期"), null=True, blank=True)
     # 帮扶联系人: the cadre who visits the household (RULES §9.3).
     contact_cadre = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -232,10 +308,11 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("监测对象识别")
         verbose_name_plural = _("监测对象识别")
         constraints: ClassVar = [
-            # One case at a time per household; a case not included ends, and a new lead may open another.
+            # One case at a time per household; a case not included or eliminated has ended, and a new lead
+            # may open another (re-entry).
             models.UniqueConstraint(
                 fields=["household"],
-                condition=~models.Q(state=CaseState.NOT_INCLUDED),
+                condition=~models.Q(state__in=[CaseState.NOT_INCLUDED, CaseState.ELIMINATED]),
                 name="monitoring_case_one_open",
             )
         ]
@@ -245,6 +322,16 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_state_display()} {self.household_id}"
+
+    def step_late(self, on: dt.date) -> bool:
+        return self.state in OPEN_STATES and self.step_due_on is not None and self.step_due_on < on
+
+    def identification_late(self, on: dt.date) -> bool:
+        return self.state in IDENTIFICATION_STATES and self.due_on < on
+
+    def is_late(self, on: dt.date) -> bool:
+        """The same test as ``late_q``, on one case."""
+        return self.step_late(on) or self.identification_late(on)
 
     # --- the transitions (declared once; the services in monitoring.identification call them) ------------
 
@@ -305,6 +392,59 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
     def reject(self) -> None:
         """不予纳入, with a reason."""
 
+    # --- risk elimination (RULES §8) ------------------------------------------------------------------
+
+    @transition(
+        field=state,
+        source=CaseState.MONITORED,
+        target=CaseState.ELIMINATION_APPRAISAL,
+        permission=may_propose_elimination,
+    )
+    def propose_elimination(self) -> None:
+        """风险消除: proposed with the conditions checked (or as natural elimination with a reason)."""
+
+    @transition(
+        field=state,
+        source=CaseState.ELIMINATION_APPRAISAL,
+        target=CaseState.ELIMINATION_NOTICE,
+        permission=may_act,
+    )
+    def record_elimination_appraisal(self) -> None:
+        """民主评议 agreed to the elimination; its notice starts."""
+
+    @transition(
+        field=state,
+        source=CaseState.ELIMINATION_NOTICE,
+        target=CaseState.ELIMINATION_TOWN_REVIEW,
+        permission=may_act,
+    )
+    def close_elimination_notice(self) -> None:
+        """消除公示 over (objections recorded); to the town."""
+
+    @transition(
+        field=state,
+        source=CaseState.ELIMINATION_TOWN_REVIEW,
+        target=CaseState.ELIMINATION_COUNTY_APPROVAL,
+        permission=may_act,
+    )
+    def town_accept_elimination(self) -> None:
+        """乡镇审核（验收） passed."""
+
+    @transition(
+        field=state,
+        source=CaseState.ELIMINATION_COUNTY_APPROVAL,
+        target=CaseState.ELIMINATED,
+        permission=may_act,
+    )
+    def approve_elimination(self) -> None:
+        """县级审定: the risk is eliminated (announced); the household's record stays and is kept updated."""
+
+    @transition(
+        field=state, source=CaseState.ELIMINATED, target=CaseState.MONITORED, permission=may_roll_back
+    )
+    def roll_back_elimination(self) -> None:
+        """风险消除回退: an elimination found unstable is undone; the household is monitored again."""
+
 
 class CaseEvent(models.Model):
     """One step of a case's timeline: who did what, when, why, with the step's record."""
@@ -312,8 +452,8 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="events")
     region_code = models.CharField(_("所在村"), max_length=12)
     action = models.CharField(_("操作"), max_length=24)
-    from_state = models.CharField(_("原环节"), max_length=20, choices=CaseState.choices, blank=True)
-    to_state = models.CharField(_("新环节"), max_length=20, choices=CaseState.choices)
+    from_state = models.CharField(_("原环节"), max_length=32, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("新环节"), max_length=32, choices=CaseState.choices)
     on = models.DateField(_("办理日期"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("理由"), max_length=500, blank=True)
@@ -334,6 +474,8 @@ class CaseEvent(models.Model):
 class NoticeKind(models.TextChoices):
     IDENTIFICATION = "identification", _("防止返贫监测对象识别公示")
     ANNOUNCEMENT = "announcement", _("防止返贫监测对象认定公告")
+    ELIMINATION = "elimination", _("防止返贫监测对象风险消除公示")
+    ELIMINATION_ANNOUNCEMENT = "elimination_announcement", _("防止返贫监测对象风险消除公告")
 
 
 class Notice(models.Model):
@@ -342,7 +484,7 @@ class Notice(models.Model):
     are written on its day of issue and never edited; a closed notice stays in the public archive."""
 
     region_code = models.CharField(_("所在村"), max_length=12)
-    kind = models.CharField(_("类型"), max_length=16, choices=NoticeKind.choices)
+    kind = models.CharField(_("类型"), max_length=32, choices=NoticeKind.choices)
     starts_on = models.DateField(_("公示开始日期"))
     # The first day after the notice period (a 公示 may close on it); an announcement's posting period.
     ends_on = models.DateField(_("公示期满日期"))

@@ -20,4 +20,6 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("monitoring-screening-nightly", "bangfu.monitoring.jobs.screen_nightly", at=time(3, 0)),
     # What each village has to fix in the registry (data-quality checks), fresh every morning.
     Periodic("monitoring-quality-nightly", "bangfu.monitoring.jobs.refresh_quality_nightly", at=time(3, 30)),
+    # Late identification steps and leads not accepted in time, per town and county, before work starts.
+    Periodic("monitoring-cases-digest", "bangfu.monitoring.jobs.digest_daily", at=time(6, 30)),
 )

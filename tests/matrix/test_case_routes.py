@@ -274,6 +274,22 @@ class TestCaseRoutes(PermissionMatrix):
             state=case_state,
         ),
         Route("/cases/visits/", allowed=VISITORS),
+        Route("/cases/digest/", allowed=READERS),
+        Route("/api/v1/visits", api=True, allowed=READERS, setup=a_visit),
+        Route(
+            "/api/v1/visits",
+            api=True,
+            method="post",
+            data={
+                "case_id": 0,
+                "on": "2026-11-04",
+                "client_id": "3b0a4c1e-9b3d-4a5e-8f1a-2c3d4e5f6a7b",
+                "needs_met": {},
+            },
+            allowed=frozenset(),
+            statuses={"village_cadre": 404, "other_village_cadre": 404, "town_officer": 404},
+            state=visit_state,
+        ),
         Route(
             "/cases/{pk}/visit/",
             allowed=frozenset({"village_cadre", "town_officer"}),

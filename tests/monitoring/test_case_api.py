@@ -181,3 +181,33 @@ def test_elimination_is_proposed_and_rolled_back_by_the_api(
     assert (
         step(county_clerk, case.pk, "roll_back_elimination", on="2026-11-02", reason="x").status_code == 422
     )
+
+
+def test_visits_are_logged_once_and_listed_by_the_api(
+    village_cadre: User, town_officer: User, county_clerk: User, other_village_cadre: User
+) -> None:
+    household = MemberFactory(household=HouseholdFactory()).household
+    case = monitored_case(household, village=village_cadre, town=town_officer, county=county_clerk)
+    body = {
+        "case_id": case.pk,
+        "on": "2026-11-04",
+        "client_id": "3b0a4c1e-9b3d-4a5e-8f1a-2c3d4e5f6a7b",
+        "needs_met": {
+            "food_clothing": True,
+            "education": True,
+            "medical": True,
+            "housing": True,
+            "water": True,
+        },
+        "note": "家中正常",
+    }
+    first = client(village_cadre).post("/api/v1/visits", body, content_type="application/json")
+    again = client(village_cadre).post("/api/v1/visits", body, content_type="application/json")
+    assert first.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert (
+        client(county_clerk).post("/api/v1/visits", body, content_type="application/json").status_code == 403
+    )
+    listed = client(county_clerk).get(f"/api/v1/visits?case={case.pk}").json()
+    assert [item["note"] for item in listed["items"]] == ["家中正常"]
+    assert client(other_village_cadre).get("/api/v1/visits").json()["items"] == []

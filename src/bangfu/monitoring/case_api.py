@@ -1,10 +1,12 @@
-"""Cases and leads in the API (/api/v1/cases, /api/v1/leads): the same scope (``visible_to``), permissions
-(``access`` and the transitions' own) and services (``identification``) as the pages; a step's fields are
-checked by the page's form for that step, so both accept and refuse the same input."""
+"""Cases, leads and visits in the API (/api/v1/cases, /api/v1/leads, /api/v1/visits): the same scope
+(``visible_to``), permissions (``access`` and the transitions' own) and services as the pages; a step's
+fields are checked by the page's form for that step, so both accept and refuse the same input."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,7 +21,7 @@ from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number, mask_phone
 from bangfu.core.schemas import ErrorOut
-from bangfu.monitoring import access, identification
+from bangfu.monitoring import access, identification, visits
 from bangfu.monitoring.case_forms import (
     STEP_FORMS,
     EliminationForm,
@@ -33,10 +35,12 @@ from bangfu.monitoring.models import (
     STEPS,
     CaseEvent,
     CaseState,
+    IncomeChange,
     Lead,
     LeadChannel,
     LeadStatus,
     MonitoringCase,
+    Visit,
 )
 from bangfu.monitoring.models.cases import late_q
 from bangfu.monitoring.steps import SERVICES
@@ -409,3 +413,103 @@ def decline_lead(request: HttpRequest, lead_id: int, payload: DeclineIn) -> Any:
     except MonitoringRefused as exc:
         return _refused(exc)
     return LeadOut.of(declined, timezone.localdate())
+
+
+class VisitOut(Schema):
+    id: int
+    case_id: int
+    region_code: str
+    on: dt.date
+    by: str
+    needs_met: dict[str, bool] = Field(description="两不愁三保障及饮水：是否有保障")
+    income_change: str
+    new_risk: bool
+    note: str
+    has_photo: bool
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+    @staticmethod
+    def of(visit: Visit) -> VisitOut:
+        return VisitOut(
+            id=visit.pk,
+            case_id=visit.case_id,
+            region_code=visit.region_code,
+            on=visit.on,
+            by=str(visit.by),
+            needs_met=visit.needs_met,
+            income_change=visit.income_change,
+            new_risk=visit.new_risk,
+            note=visit.note,
+            has_photo=bool(visit.photo),
+            latitude=visit.latitude,
+            longitude=visit.longitude,
+        )
+
+
+class VisitPage(Schema):
+    items: list[VisitOut]
+    next_after: int | None
+
+
+class VisitQuery(Schema):
+    case: int | None = Field(None, description="只看这一户的走访")
+    after: int | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class VisitIn(Schema):
+    case_id: int
+    on: dt.date
+    client_id: uuid.UUID = Field(description="由手机生成；重复发送同一走访只记录一次")
+    needs_met: dict[str, bool]
+    income_change: IncomeChange = IncomeChange.NONE
+    new_risk: bool = False
+    risk_types: list[str] = Field(default_factory=list)
+    note: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+@router.get("/visits", response={200: VisitPage, **ERRORS}, summary="走访记录")
+def list_visits(request: HttpRequest, query: Query[VisitQuery]) -> Any:
+    """Visits to the households of the caller's scope, newest id first pages by id (keyset)."""
+    user = _reader(request)
+    found = Visit.objects.visible_to(user).select_related("by")
+    if query.case is not None:
+        found = found.filter(case_id=query.case)
+    if query.after is not None:
+        found = found.filter(pk__gt=query.after)
+    rows = list(found.order_by("pk")[: query.limit + 1])
+    items = [VisitOut.of(visit) for visit in rows[: query.limit]]
+    return VisitPage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+
+
+@router.post(
+    "/visits", response={200: VisitOut, 422: ErrorOut, **ERRORS}, summary="记录走访（照片只能在页面上传）"
+)
+def log_visit(request: HttpRequest, payload: VisitIn) -> Any:
+    user = _reader(request)
+    if not access.can_visit(user):
+        raise AuthorizationError(403, _("只有驻村工作队或乡镇干部走访监测户。"))
+    case = get_for_user(_cases(), user, pk=payload.case_id)
+    try:
+        visit, _new = visits.log_visit(
+            case=case,
+            by=user,
+            on=payload.on,
+            client_id=payload.client_id,
+            needs_met=payload.needs_met,
+            income_change=payload.income_change.value,
+            new_risk=payload.new_risk,
+            risk_types=payload.risk_types,
+            note=payload.note,
+            latitude=payload.latitude,
+            longitude=payload.longitude,
+            request=request,
+        )
+    except PermissionDenied as exc:
+        return Status(403, {"code": "forbidden", "message": str(exc)})
+    except MonitoringRefused as exc:
+        return _refused(exc)
+    return VisitOut.of(visit)

@@ -10,6 +10,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", case_views.case_board, name="case-board"),
+    path("digest/", case_views.digest, name="digest"),
     path("<int:pk>/", case_views.case_detail, name="case-detail"),
     path("<int:pk>/step/", case_views.case_step, name="case-step"),
     path("<int:pk>/back/", case_views.case_back, name="case-back"),

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -53,8 +54,9 @@ from bangfu.monitoring.models import (
     LeadStatus,
     MonitoringCase,
     Notice,
+    OverdueDigest,
 )
-from bangfu.monitoring.models.cases import REJECTING_STEPS, late_q
+from bangfu.monitoring.models.cases import REJECTING_STEPS, MonitoringCaseQuerySet, late_q
 from bangfu.monitoring.steps import SERVICES
 from bangfu.policy.exceptions import PolicyError
 from bangfu.regions.codes import Level
@@ -257,8 +259,67 @@ def case_board(request: HttpRequest) -> HttpResponse:
         "can_report": access.can_report(user),
         "can_enter_hotline": access.can_enter_hotline(user),
         "poster_villages": poster_villages if len(poster_villages) <= POSTER_VILLAGES else [],
+        "pipeline": _pipeline(user, visible, today),
+        "pipeline_steps": [label for state, label in CaseState.choices if state in OPEN_STATES],
+        "without_contact": visible.filter(
+            state__in=assistance.PLANNED_STATES, contact_cadre__isnull=True
+        ).count(),
     }
     return render(request, "monitoring/case_board.html", context)
+
+
+def _pipeline(user: User, visible: MonitoringCaseQuerySet, today: dt.date) -> list[dict[str, Any]]:
+    """Counts per step and late ones, per region one level below the user's scope (a county's towns, a
+    town's villages): one grouped query."""
+    prefixes = user.scope_prefixes()
+    if len(prefixes) != 1 or len(prefixes[0]) >= 12:
+        return []
+    width = {2: 4, 4: 6, 6: 9, 9: 12}.get(len(prefixes[0]))
+    if width is None:
+        return []
+    counts = {state: Count("id", filter=Q(state=state)) for state in OPEN_STATES}
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in visible.open()
+        .annotate(child=Substr("region_code", 1, width))
+        .order_by()
+        .values("child")
+        .annotate(total=Count("id"), late=Count("id", filter=late_q(today)), **counts)
+        .order_by("child")
+    ]
+    names = village_names({row["child"].ljust(12, "0") for row in rows})
+    ordered = [state for state, _label in CaseState.choices if state in OPEN_STATES]
+    return [
+        {
+            "name": names.get(row["child"].ljust(12, "0"), row["child"]),
+            "total": row["total"],
+            "late": row["late"],
+            "cells": [row[state] for state in ordered],
+        }
+        for row in rows
+    ]
+
+
+@login_required
+@require_GET
+def digest(request: HttpRequest) -> HttpResponse:
+    """The latest daily digest of late work for the towns and counties of the user's scope."""
+    user = _reader(request)
+    visible = OverdueDigest.objects.visible_to(user)
+    day = visible.order_by("-on").values_list("on", flat=True).first()
+    digests = list(visible.filter(on=day).order_by("region_code")) if day else []
+    names = village_names({d.region_code for d in digests})
+    labels = dict(CaseState.choices)
+    rows = [
+        {
+            "digest": d,
+            "name": names.get(d.region_code, d.region_code),
+            "steps": [(labels.get(state, state), n) for state, n in sorted(d.by_step.items())],
+            "items": [{**item, "state_label": labels.get(item["state"], item["state"])} for item in d.items],
+        }
+        for d in digests
+    ]
+    return render(request, "monitoring/digest.html", {"day": day, "rows": rows})
 
 
 # --- one case -------------------------------------------------------------------------------------------

@@ -42,3 +42,12 @@ def refresh_quality_nightly() -> int:
     from bangfu.monitoring import quality
 
     return sum(quality.refresh(on=timezone.localdate()).values())
+
+
+@task()
+def digest_daily() -> int:
+    """The morning's digest of late identification work per town and county (``digest.build``); returns
+    how many regions have one. Rerunning the same day replaces it."""
+    from bangfu.monitoring import digest
+
+    return digest.build(on=timezone.localdate())

@@ -22,6 +22,7 @@ from bangfu.monitoring.models.cases import (
     Notice,
     NoticeEntry,
     NoticeKind,
+    OverdueDigest,
     Step,
     Visit,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "Notice",
     "NoticeEntry",
     "NoticeKind",
+    "OverdueDigest",
     "QualityIssue",
     "ScreeningRule",
     "ScreeningRun",

@@ -629,3 +629,33 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.on:%Y-%m-%d}"
+
+
+class OverdueDigestQuerySet(ScopedQuerySet["OverdueDigest"]):
+    pass
+
+
+class OverdueDigest(models.Model):
+    """The daily digest of late work for one town or county (``monitoring.digest``): the cases whose step or
+    identification is past due and the reported leads not accepted in time, as of its day. Rebuilt by the
+    morning job; each day's digest stays (what was late when)."""
+
+    region_code = models.CharField(_("区划"), max_length=12)
+    on = models.DateField(_("日期"))
+    late_cases = models.PositiveIntegerField(_("逾期案件"), default=0)
+    late_leads = models.PositiveIntegerField(_("逾期未受理线索"), default=0)
+    by_step = models.JSONField(_("各环节逾期数"), default=dict)
+    items = models.JSONField(_("逾期清单"), default=list)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    objects = OverdueDigestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("逾期通报")
+        verbose_name_plural = _("逾期通报")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["region_code", "on"], name="monitoring_digest_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.on:%Y-%m-%d}"

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from bangfu.accounts.models import ADMIN_ROLES, User
+from bangfu.demo.cases import seed_demo_cases
 from bangfu.demo.departments import load_department_data
 from bangfu.demo.guard import DemoRefused, check_demo_database
 from bangfu.demo.services import (
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         self.stdout.write(f"演示区域：安康市，{result.regions.total} 个区划（数据库 {database}）")
         self._population(options)
         self._departments()
+        self._cases()
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for user in result.accounts:
             scope = user.region.name if user.region else "—"
@@ -114,6 +116,14 @@ class Command(BaseCommand):
             f"部门数据：{data.versions} 个部门上传，{data.records:,} 条；"
             f"筛查生成预警线索 {run.created_warnings:,} 条"
         )
+
+    def _cases(self) -> None:
+        """A few households of the demo village along the identification procedure (once)."""
+        if existing_population() is None:
+            return
+        made = seed_demo_cases(on=timezone.localdate())
+        if made.cases:
+            self.stdout.write(f"监测对象识别：演示村 {made.cases} 户在办，{made.leads} 条农户自主申报待受理")
 
     def _population(self, options: dict[str, Any]) -> None:
         next_report = [0]

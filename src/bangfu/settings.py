@@ -158,6 +158,9 @@ if SESSION_COOKIE_SECURE:
 SECURE_HSTS_SECONDS = env_int("BANGFU_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
 # Off by default: the proxy redirects HTTP to HTTPS. On only when nothing in front of bangfu does.
 SECURE_SSL_REDIRECT = env_bool("BANGFU_SSL_REDIRECT", False)
+# The request header in which the reverse proxy passes the client's address (e.g. HTTP_X_REAL_IP): the public
+# self-report form limits reports per address. Empty: REMOTE_ADDR (no proxy in front).
+CLIENT_IP_HEADER = env_str("BANGFU_CLIENT_IP_HEADER", "")
 # Lifetime of a new API token in days: ``bangfu token create``'s default, the most the token page offers.
 BANGFU_API_TOKEN_DAYS = env_int("BANGFU_API_TOKEN_DAYS", 365)
 OTP_TOTP_ISSUER = "bangfu"

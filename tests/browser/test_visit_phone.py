@@ -43,6 +43,12 @@ def wait_for(condition: object, seconds: float = 15) -> None:
     raise AssertionError("timed out")
 
 
+def drafts(page: Page) -> int:
+    """Visits kept on the phone (the user's drafts in localStorage)."""
+    key = "'bangfu.visit-drafts.' + document.querySelector('[data-user]').getAttribute('data-user')"
+    return int(page.evaluate(f"JSON.parse(localStorage.getItem({key}) || '[]').length"))
+
+
 def fits_the_screen(page: Page) -> None:
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
 
@@ -89,12 +95,12 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_an_offline_one_is_resent(
     context.set_offline(True)
     page.get_by_role("button", name="提交走访记录").click()
     expect(page.get_by_text("网络不通：已在手机上保存草稿，联网后自动发送。")).to_be_visible()
-    assert page.evaluate("JSON.parse(localStorage.getItem('bangfu.visit-drafts')).length") == 1
+    assert drafts(page) == 1
     assert Visit.objects.count() == 1
     context.set_offline(False)
     wait_for(lambda: Visit.objects.count() == 2)
     expect(page.get_by_text("草稿已发送。")).to_be_visible()
-    assert page.evaluate("JSON.parse(localStorage.getItem('bangfu.visit-drafts')).length") == 0
+    assert drafts(page) == 0
     assert Visit.objects.filter(note="暴雨后回访，房屋无损").count() == 1
     assert csp_errors == []
     context.close()

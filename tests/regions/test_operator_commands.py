@@ -46,6 +46,7 @@ def test_rotate_keys_is_recorded_in_the_audit_trail() -> None:
     # Every model with encrypted fields is visited; with no rows, none was re-encrypted.
     assert event.data["detail"]["reencrypted"] == {
         "datasets.DatasetRecord": 0,
+        "monitoring.Lead": 0,
         "registry.ChangeRequest": 0,
         "registry.Household": 0,
         "registry.Member": 0,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ NEED_LABELS = {
 }
 # Photos from a phone are compressed in the browser; a scan of the signed pledge stays well under this.
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+EVIDENCE_EXTENSIONS = ["jpg", "jpeg", "png", "pdf", "doc", "docx", "xls", "xlsx"]
 
 
 class StepForm(StyledForm):
@@ -337,7 +339,12 @@ class MeasureForm(StyledForm):
         label=_("金额（元）"), max_digits=12, decimal_places=2, min_value=0, required=False
     )
     evidence = forms.CharField(label=_("落实情况"), max_length=500, required=False)
-    evidence_file = forms.FileField(label=_("佐证材料"), required=False)
+    evidence_file = forms.FileField(
+        label=_("佐证材料"),
+        required=False,
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        help_text=_("照片、PDF、Word 或 Excel，不超过8MB"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -346,6 +353,12 @@ class MeasureForm(StyledForm):
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)  # noqa: S101 — declared just above
         category.choices = [("", "—"), *MeasureCategory.objects.values_list("code", "name")]
+
+    def clean_evidence_file(self) -> Any:
+        upload = self.cleaned_data.get("evidence_file")
+        if upload and upload.size > MAX_PHOTO_BYTES:
+            raise forms.ValidationError(_("佐证材料不能超过8MB"))
+        return upload
 
     def arguments(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

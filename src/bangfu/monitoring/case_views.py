@@ -441,6 +441,17 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, user, case, forms)
 
 
+def _moved_on(request: HttpRequest, case: MonitoringCase) -> bool:
+    """Whether the case left the step the posted form was made for (a second click, another user first)."""
+    posted = request.POST.get("state")
+    return posted is not None and posted != case.state
+
+
+def _moved(request: HttpRequest, case: MonitoringCase) -> HttpResponse:
+    messages.warning(request, _("该户的办理环节已变化（可能已由他人办理），请核对后再办理。"))
+    return redirect("cases:case-detail", pk=case.pk)
+
+
 def _run(
     request: HttpRequest, user: User, case: MonitoringCase, name: str, form: StepForm, forms: dict[str, Any]
 ) -> HttpResponse:
@@ -461,6 +472,8 @@ def case_step(request: HttpRequest, pk: int) -> HttpResponse:
     """The current step's forward action."""
     user = _reader(request)
     case = _case(user, pk)
+    if _moved_on(request, case):
+        return _moved(request, case)
     if case.state not in STEPS or not _may_act(user, case):
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
     action, form_class = STEP_FORMS[case.state]
@@ -476,6 +489,8 @@ def case_step(request: HttpRequest, pk: int) -> HttpResponse:
 def case_back(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     case = _case(user, pk)
+    if _moved_on(request, case):
+        return _moved(request, case)
     if case.state not in STEPS or not _may_act(user, case):
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
     form = SendBackForm(request.POST, state=case.state)
@@ -489,6 +504,8 @@ def case_back(request: HttpRequest, pk: int) -> HttpResponse:
 def case_reject(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     case = _case(user, pk)
+    if _moved_on(request, case):
+        return _moved(request, case)
     if case.state not in STEPS or not _may_act(user, case):
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
     form = RejectForm(request.POST)
@@ -543,6 +560,8 @@ def _special(request: HttpRequest, pk: int, name: str, form_class: type[StepForm
     """An action outside the current step's: proposing an elimination, rolling one back."""
     user = _reader(request)
     case = _case(user, pk)
+    if _moved_on(request, case):
+        return _moved(request, case)
     if not has_transition_perm(getattr(case, name), user):
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
     form = form_class(request.POST)
@@ -572,7 +591,15 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
     today = timezone.localdate()
     visible = Lead.objects.visible_to(user).filter(channel__in=[LeadChannel.SELF_REPORT, LeadChannel.HOTLINE])
-    pending = list(visible.filter(status=LeadStatus.PENDING).order_by("due_on", "id")[:PAGE])
+    waiting = visible.filter(status=LeadStatus.PENDING)
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        anchor = waiting.filter(pk=int(after)).values_list("due_on", "id").first()
+        if anchor is not None:
+            waiting = waiting.filter(Q(due_on__gt=anchor[0]) | Q(due_on=anchor[0], id__gt=anchor[1]))
+    pending = list(waiting.order_by("due_on", "id")[: PAGE + 1])
+    more = pending[PAGE].pk if len(pending) > PAGE else None
+    pending = pending[:PAGE]
     decided = list(visible.exclude(status=LeadStatus.PENDING).order_by("-decided_at", "-id")[:PAGE])
     villages = village_names({lead.region_code for lead in [*pending, *decided]})
     context = {
@@ -581,6 +608,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             for lead in pending
         ],
         "decided": [{"lead": lead, "village": villages.get(lead.region_code, "")} for lead in decided],
+        "more": more,
     }
     return render(request, "monitoring/lead_list.html", context)
 

@@ -24,7 +24,7 @@ from bangfu import policy
 from bangfu.monitoring import identification, notices
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.identification import BASIC_NEEDS, MAX_REASON, clean_money, clean_text, run_transition
-from bangfu.monitoring.models import EliminationMethod, MonitoringCase, NoticeKind
+from bangfu.monitoring.models import ENDED_STATES, EliminationMethod, MonitoringCase, NoticeKind
 from bangfu.policy.exceptions import PolicyError
 
 if TYPE_CHECKING:
@@ -196,12 +196,18 @@ def roll_back_elimination(
         locked.eliminated_on = None
         locked.elimination_method = ""
 
+    def no_newer_case(locked: MonitoringCase) -> None:
+        newer = MonitoringCase.objects.filter(household_id=locked.household_id).exclude(pk=locked.pk)
+        if newer.exclude(state__in=ENDED_STATES).exists():
+            raise MonitoringRefused(_("该户已重新进入识别或监测（新的案件），不能回退本次风险消除"))
+
     return run_transition(
         case,
         name="roll_back_elimination",
         by=by,
         on=on,
         reason=reason,
+        check=no_newer_case,
         before_save=monitored_again,
         request=request,
     )

@@ -25,6 +25,7 @@ from bangfu import policy
 from bangfu.audit import events
 from bangfu.core import idnumbers
 from bangfu.core.crypto import blind_index
+from bangfu.core.masking import scrub
 from bangfu.datasets.models import DatasetKind, DatasetRecord
 from bangfu.monitoring import access, notices
 from bangfu.monitoring.exceptions import MonitoringRefused
@@ -114,6 +115,12 @@ def income_window(*, region: str, on: dt.date) -> tuple[dt.date, dt.date]:
 # --- leads ------------------------------------------------------------------------------------------------
 
 
+def _lead_snapshot(lead: Lead) -> dict[str, Any]:
+    """The lead for the audit trail: its personal fields are masked by the trail; the free text a person
+    typed is scrubbed of ID-number- and phone-like digits too."""
+    return {**events.snapshot(lead), "difficulty": scrub(lead.difficulty)}
+
+
 def _home_of(id_number: str) -> Household | None:
     """The active household the person is a current member of, found by the blind index."""
     member = (
@@ -169,10 +176,13 @@ def submit_self_report(
     due = _deadline("deadline.self_report_acceptance", start=on, region=region_code)
     person = blind_index(number, kind="id_number")
     client = blind_index(client_ip, kind="client_ip") if client_ip else ""
-    if channel == LeadChannel.SELF_REPORT:
-        _throttle(person=person, client=client)
     household = _home_of(number)
+    if household is not None and by is not None and not code_visible_to(by, household.region_code):
+        # Staff entering a call learn nothing about a household outside their area: the town links it.
+        household = None
     with transaction.atomic():
+        if channel == LeadChannel.SELF_REPORT:
+            _throttle(person=person, client=client, village=region_code)
         lead = Lead.objects.create(
             channel=channel,
             region_code=household.region_code if household is not None else region_code,
@@ -188,21 +198,28 @@ def submit_self_report(
             due_on=due.date,
             reported_by=by,
         )
-        events.created(actor=by, obj=lead, after=events.snapshot(lead), request=request)
+        events.created(actor=by, obj=lead, after=_lead_snapshot(lead), request=request)
     return lead
 
 
-# A public report: at most this many per person a day, and per sender address an hour.
+# A public report: at most this many per person a day, per sender address an hour, and per village a day (a
+# cap that holds even when many phones share one address).
 REPORTS_PER_PERSON_PER_DAY = 3
 REPORTS_PER_CLIENT_PER_HOUR = 10
+REPORTS_PER_VILLAGE_PER_DAY = 30
 
 
-def _throttle(*, person: str, client: str) -> None:
+def _throttle(*, person: str, client: str, village: str) -> None:
+    """Called inside the report's transaction (on PostgreSQL the village's earlier reports are locked, so
+    two reports at once are counted one after the other)."""
     now = timezone.now()
     recent = Lead.objects.filter(channel=LeadChannel.SELF_REPORT)
-    if recent.filter(id_number_index=person, created_at__gte=now - dt.timedelta(days=1)).count() >= (
-        REPORTS_PER_PERSON_PER_DAY
+    day = now - dt.timedelta(days=1)
+    if len(recent.select_for_update().filter(region_code=village, created_at__gte=day).values_list("pk")) >= (
+        REPORTS_PER_VILLAGE_PER_DAY
     ):
+        raise MonitoringRefused(_("本村今日申报已达上限，请联系村委会或拨打热线"))
+    if recent.filter(id_number_index=person, created_at__gte=day).count() >= REPORTS_PER_PERSON_PER_DAY:
         raise MonitoringRefused(
             _("同一身份证号码24小时内最多申报%(n)d次，请等待乡镇受理") % {"n": REPORTS_PER_PERSON_PER_DAY}
         )
@@ -245,7 +262,7 @@ def report_by_cadre(
             decided_by=by,
             decided_at=timezone.now(),
         )
-        events.created(actor=by, obj=lead, after=events.snapshot(lead), request=request)
+        events.created(actor=by, obj=lead, after=_lead_snapshot(lead), request=request)
         return _open_case(lead, household=household, by=by, on=on, request=request)
 
 
@@ -255,6 +272,8 @@ def lead_from_warning(
     """部门筛查预警: a warning the village included after checking it opens a case (called inside
     ``answer_warning``'s transaction)."""
     household = warning.household
+    if on > timezone.localdate() or on < warning.screened_on:
+        raise MonitoringRefused(_("纳入日期须在筛查日期与今天之间"), field="on")
     lead = Lead.objects.create(
         channel=LeadChannel.DEPARTMENT_WARNING,
         region_code=household.region_code,
@@ -269,7 +288,7 @@ def lead_from_warning(
         decided_by=by,
         decided_at=timezone.now(),
     )
-    events.created(actor=by, obj=lead, after=events.snapshot(lead), request=request)
+    events.created(actor=by, obj=lead, after=_lead_snapshot(lead), request=request)
     return _open_case(lead, household=household, by=by, on=on, request=request)
 
 
@@ -439,7 +458,7 @@ def run_transition(
         method(*args)
         if before_save is not None:
             before_save(locked)
-        _set_step_deadline(locked, on, returned=name == "send_back")
+        _set_step_deadline(locked, on)
         locked.save()
         CaseEvent.objects.create(
             case=locked,
@@ -473,12 +492,13 @@ STATE_FIELDS = (
     "closed_on",
     "elimination_method",
     "eliminated_on",
+    "restarted_on",
 )
 
 
-def _set_step_deadline(case: MonitoringCase, on: dt.date, *, returned: bool) -> None:
+def _set_step_deadline(case: MonitoringCase, on: dt.date) -> None:
     """The new step begins on ``on``; its deadline from policy (none once the procedure has ended). A step
-    counted from the opening is counted from ``on`` when the case was sent back to it."""
+    counted from the opening counts from the last return instead, once the case has been sent back."""
     case.step_started_on = on
     step = STEPS.get(case.state)
     if step is None:
@@ -490,7 +510,7 @@ def _set_step_deadline(case: MonitoringCase, on: dt.date, *, returned: bool) -> 
     if case.state in NOTICE_STATES and case.notice_ends_on is not None:
         case.step_due_on = case.notice_ends_on
         return
-    start = case.opened_on if step.from_opening and not returned else on
+    start = max(case.opened_on, case.restarted_on or case.opened_on) if step.from_opening else on
     due = _deadline(step.deadline, start=start, region=case.region_code)
     case.step_due_on = due.date
     case.due_provisional = case.due_provisional or due.provisional
@@ -579,12 +599,20 @@ def record_home_check(
     )
 
 
+# 信息比对 compares the household with the asset checks (vehicles, property, business, public payroll) and
+# the social-assistance lists; health, disability and other department records stay with their departments.
+COMPARED_KINDS = (DatasetKind.ASSETS, DatasetKind.ASSISTANCE)
+
+
 def comparison_findings(case: MonitoringCase, *, on: dt.date) -> list[dict[str, Any]]:
-    """信息比对: what the current department uploads hold on the household's members dated from the income
-    window's start to ``on`` — assets (vehicles, property, business, public payroll) first. No ID numbers."""
+    """信息比对: what the current asset checks and assistance lists hold on the household's members dated
+    from the income window's start to ``on`` — assets (vehicles, property, business, public payroll)
+    first. No ID numbers."""
     since, _end = income_window(region=case.region_code, on=on)
     rows = (
-        DatasetRecord.objects.filter(household_id=case.household_id, version__is_current=True)
+        DatasetRecord.objects.filter(
+            household_id=case.household_id, version__is_current=True, kind__in=COMPARED_KINDS
+        )
         .filter(event_date__gte=since, event_date__lte=on)
         .select_related("member")
         .order_by("kind", "event_date", "id")
@@ -786,6 +814,7 @@ def send_back(
             )
 
     def withdrawn(locked: MonitoringCase) -> None:
+        locked.restarted_on = on
         # An elimination sent back: the household stays monitored, no elimination pending.
         if to == CaseState.MONITORED:
             locked.elimination_method = ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bangfu.core.masking import public_notice_row
 from bangfu.monitoring.models import MonitoringCase, Notice, NoticeEntry, NoticeKind
@@ -19,7 +19,7 @@ def publish(case: MonitoringCase, *, kind: str, on: dt.date) -> Notice:
     """Put the case's household on the village's notice of ``kind`` issued on ``on`` (the first case of the
     day creates it; a notice takes rows only on its day of issue). Called inside the step's transaction."""
     village = Region.objects.select_related("parent").get(code=case.region_code)
-    if kind == NoticeKind.IDENTIFICATION:
+    if kind in (NoticeKind.IDENTIFICATION, NoticeKind.ELIMINATION):
         starts, ends = case.notice_starts_on or on, case.notice_ends_on or on
         issuer = f"{village.name}村民委员会" if not village.name.endswith("委员会") else village.name
     else:
@@ -40,7 +40,7 @@ def publish(case: MonitoringCase, *, kind: str, on: dt.date) -> Notice:
             "group": case.household.natural_village,
             "head_name": head,
             "household_size": members.count(),
-            "category": case.get_category_display() if kind == NoticeKind.ANNOUNCEMENT else "",
+            "category": case.get_category_display() if kind != NoticeKind.IDENTIFICATION else "",
         }
     )
     NoticeEntry.objects.get_or_create(
@@ -65,6 +65,12 @@ def current(code: str, *, on: dt.date) -> QuerySet[Notice]:
     return of_village(code).filter(ends_on__gt=on).order_by("-starts_on", "kind")
 
 
-def archive(code: str, *, on: dt.date) -> QuerySet[Notice]:
-    """Closed notices, the newest first."""
-    return of_village(code).filter(ends_on__lte=on).order_by("-starts_on", "kind")
+def archive(code: str, *, on: dt.date, after: int | None = None) -> QuerySet[Notice]:
+    """Closed notices, the newest first; with ``after`` (a notice's id), those that follow it (the next page,
+    a keyset on the day and id)."""
+    closed = of_village(code).filter(ends_on__lte=on)
+    if after is not None:
+        anchor = closed.filter(pk=after).values_list("starts_on", "id").first()
+        if anchor is not None:
+            closed = closed.filter(Q(starts_on__lt=anchor[0]) | Q(starts_on=anchor[0], id__lt=anchor[1]))
+    return closed.order_by("-starts_on", "-id")

@@ -8,6 +8,7 @@ the page confirms receipt and the deadline only. Notices carry only what ``core.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,6 +30,17 @@ from bangfu.policy.exceptions import PolicyError
 from bangfu.regions.codes import Level
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import code_visible_to
+
+# Closed notices per archive page.
+ARCHIVE_PAGE = 20
+
+
+def _client_ip(request: HttpRequest) -> str:
+    """The sender's address: from the reverse proxy's header when one is configured (the proxy overwrites
+    it, so a client cannot choose it), else the connection's."""
+    header = settings.CLIENT_IP_HEADER
+    forwarded = str(request.META.get(header) or "") if header else ""
+    return forwarded.split(",")[0].strip() or str(request.META.get("REMOTE_ADDR") or "")
 
 
 def _village(code: str) -> Region:
@@ -56,7 +68,7 @@ def self_report(request: HttpRequest, code: str) -> HttpResponse:
             submit_self_report(
                 region_code=village.code,
                 on=timezone.localdate(),
-                client_ip=str(request.META.get("REMOTE_ADDR") or ""),
+                client_ip=_client_ip(request),
                 request=request,
                 **form.arguments(),
             )

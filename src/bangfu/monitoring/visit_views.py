@@ -4,10 +4,12 @@ fails, and sends it again when back online), and a visit's photo for those who m
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,14 +66,29 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         request.FILES or None,
         risk_choices=risk_choices(case.region_code, timezone.localdate()),
     )
+    # The phone's script sends the form with fetch and asks for JSON: it drops a draft kept offline only
+    # when the answer confirms the visit is stored (201), and shows a refusal (422).
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST" and form.is_valid():
         try:
-            _visit, new = visits.log_visit(case=case, by=user, request=request, **form.arguments())
+            visit, new = visits.log_visit(case=case, by=user, request=request, **form.arguments())
         except MonitoringRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("已记录走访。") if new else _("该次走访已记录过（重复发送已忽略）。"))
+            if wants_json:
+                return JsonResponse(
+                    {"stored": True, "client_id": str(visit.client_id), "new": new}, status=201
+                )
             return redirect("cases:my-households")
+    if request.method == "POST" and wants_json:
+        problems = [
+            f"{form.fields[name].label if name in form.fields else ''}：{' '.join(map(str, errors))}".lstrip(
+                "："
+            )
+            for name, errors in form.errors.items()
+        ]
+        return JsonResponse({"stored": False, "message": "；".join(problems)}, status=422)
     context = {
         "form": form,
         "case": case,
@@ -91,6 +108,7 @@ def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
     visit = get_for_user(Visit.objects.all(), user, pk=pk)
     if not visit.photo:
         raise Http404(_("该次走访没有照片"))
-    response = FileResponse(visit.photo.open("rb"), content_type="image/jpeg")
+    kind = mimetypes.guess_type(visit.photo.name or "")[0] or "application/octet-stream"
+    response = FileResponse(visit.photo.open("rb"), content_type=kind)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
+from bangfu.core.masking import scrub
 from bangfu.monitoring import access, identification
 from bangfu.monitoring.exceptions import MonitoringRefused
 from bangfu.monitoring.identification import BASIC_NEEDS
@@ -156,7 +157,13 @@ def log_visit(
             visit = Visit.objects.create(
                 case=case, region_code=case.region_code, by=by, on=on, client_id=key, photo=photo, **values
             )
-            events.created(actor=by, obj=visit, after=events.snapshot(visit), request=request)
+            # The note is free text: ID-number- and phone-like digits are scrubbed for the trail.
+            events.created(
+                actor=by,
+                obj=visit,
+                after={**events.snapshot(visit), "note": scrub(visit.note)},
+                request=request,
+            )
             if new_risk:
                 identification.report_by_cadre(
                     household=case.household,

@@ -276,6 +276,8 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
     # The whole procedure's limit (deadline.identification from the opening).
     due_on = models.DateField(_("办结期限"))
     step_started_on = models.DateField(_("本环节开始日期"))
+    # The day the case was last sent back: the steps counted from the opening count from here instead.
+    restarted_on = models.DateField(_("退回重办日期"), null=True, blank=True)
     step_due_on = models.DateField(_("本环节期限"), null=True, blank=True)
     # A due date that counted working days in a year without an official calendar yet (暂定).
     due_provisional = models.BooleanField(default=False)

@@ -1,33 +1,63 @@
-/* The visit form on a phone with a weak signal (monitoring/visit_form.html).
+/* The visit form on a phone with a weak signal (monitoring/visit_form.html, my_households.html).
 
    - The form gets a random client_id when it is opened, so that the server stores a visit sent twice once.
    - A chosen photo is scaled down (longest side 1280 px, JPEG) before it is sent.
    - "记录位置" fills the hidden latitude/longitude from the phone, if the user allows it.
-   - The form is sent with fetch. A refused form (the server answers with the form and its messages) is sent
-     again the ordinary way, so that the page shows them. When the network fails (or the server answers 5xx) the filled form — the
-     photo as a data URL — is kept in localStorage under "bangfu.visit-drafts" and sent again when the phone
-     is back online, when a page with this script loads, and every 30 seconds while drafts remain. A draft
-     is dropped once the server has answered it (stored, or refused with a message shown on its page).
+   - The form is sent with fetch asking for JSON. 201: stored — go on to the list. 422: refused — the form is
+     sent again the ordinary way so that the page shows why. Anything else (no network, a 5xx, a login page
+     because the session ended, a CSRF refusal) keeps the filled form as a draft in localStorage (per user,
+     the photo as a data URL).
+   - Drafts are sent again when the phone is back online, when a page with this script loads, and every 30
+     seconds, with the current page's CSRF token. A draft is dropped only when the server confirms it stored
+     the visit (201) or refused it (422, the reason shown); a login page leaves it for after the login.
 
    Everything is declared by data attributes (the CSP allows no inline script): data-visit-form on the form,
-   data-visit-status for messages, data-locate / data-located for the location, data-visit-drafts on pages
-   that only resend. */
+   data-visit-status / data-visit-drafts for messages, data-locate / data-located for the location,
+   data-user (whose drafts), data-done-url, and the message texts. */
 (function () {
   "use strict";
 
-  var KEY = "bangfu.visit-drafts";
   var MAX_SIDE = 1280;
+
+  function holder() {
+    return document.querySelector("[data-visit-form]") || document.querySelector("[data-visit-drafts]");
+  }
+
+  function storageKey() {
+    var element = holder();
+    return "bangfu.visit-drafts." + ((element && element.getAttribute("data-user")) || "anonymous");
+  }
+
+  function text(name) {
+    var element = holder();
+    return (element && element.getAttribute(name)) || "";
+  }
 
   function drafts() {
     try {
-      return JSON.parse(window.localStorage.getItem(KEY) || "[]");
+      return JSON.parse(window.localStorage.getItem(storageKey()) || "[]");
     } catch (error) {
       return [];
     }
   }
 
+  // Returns false when the phone's storage is full.
   function save(list) {
-    window.localStorage.setItem(KEY, JSON.stringify(list));
+    try {
+      window.localStorage.setItem(storageKey(), JSON.stringify(list));
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function clientIdOf(fields) {
+    for (var i = 0; i < fields.length; i += 1) {
+      if (fields[i][0] === "client_id") {
+        return fields[i][1];
+      }
+    }
+    return "";
   }
 
   function uuid() {
@@ -41,14 +71,33 @@
     return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
   }
 
-  function show(text, kind) {
+  function show(message, kind) {
     var box = document.querySelector("[data-visit-status]") || document.querySelector("[data-visit-drafts]");
-    if (!box || !text) {
+    if (!box || !message) {
       return;
     }
-    box.textContent = text;
+    box.textContent = message;
     box.classList.remove("d-none", "alert-warning", "alert-success");
     box.classList.add(kind === "ok" ? "alert-success" : "alert-warning");
+  }
+
+  function toDataUrl(blob) {
+    return new Promise(function (resolve) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { resolve(null); };
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  function fromDataUrl(dataUrl) {
+    var parts = dataUrl.split(",");
+    var binary = window.atob(parts[1]);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i += 1) {
+      bytes[i] = binary.charCodeAt(i);
+    }
+    return new Blob([bytes], { type: "image/jpeg" });
   }
 
   // Scale the chosen image down in a canvas; resolves to a JPEG Blob (or the original file if it fails).
@@ -78,35 +127,40 @@
     });
   }
 
-  function toDataUrl(blob) {
-    return new Promise(function (resolve) {
-      var reader = new FileReader();
-      reader.onload = function () { resolve(reader.result); };
-      reader.onerror = function () { resolve(null); };
-      reader.readAsDataURL(blob);
-    });
+  function currentToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
   }
 
-  function fromDataUrl(dataUrl) {
-    var parts = dataUrl.split(",");
-    var binary = window.atob(parts[1]);
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i += 1) {
-      bytes[i] = binary.charCodeAt(i);
-    }
-    return new Blob([bytes], { type: "image/jpeg" });
-  }
-
-  // One send; resolves to the fetch Response, rejects on a network failure.
+  // One send; resolves to the fetch Response, rejects on a network failure. "manual": a redirect (the
+  // login page when the session ended) comes back as an opaque response instead of being followed.
   function send(url, fields, photo) {
     var body = new FormData();
-    fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    var token = currentToken();
+    fields.forEach(function (pair) {
+      body.append(pair[0], pair[0] === "csrfmiddlewaretoken" && token ? token : pair[1]);
+    });
     if (photo) {
       body.append("photo", photo, "visit.jpg");
     }
-    // "manual": the server's redirect after storing the visit is not followed here, so the page it leads to
-    // (with its "recorded" message) is loaded by the browser itself afterwards.
-    return fetch(url, { method: "POST", body: body, credentials: "same-origin", redirect: "manual" });
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { Accept: "application/json" },
+    });
+  }
+
+  function keep(draft) {
+    var list = drafts();
+    list.push(draft);
+    if (save(list)) {
+      return true;
+    }
+    // The phone's storage is full: keep the visit without its photo rather than lose it.
+    list[list.length - 1].photo = null;
+    return save(list) ? "nophoto" : false;
   }
 
   var resending = false;
@@ -117,25 +171,39 @@
       return Promise.resolve();
     }
     resending = true;
-    var kept = [];
+    var done = {};
+    var refusals = [];
+    var loginNeeded = false;
     var chain = Promise.resolve();
     list.forEach(function (draft) {
       chain = chain.then(function () {
         return send(draft.url, draft.fields, draft.photo ? fromDataUrl(draft.photo) : null)
           .then(function (response) {
-            if (response.status >= 500) {
-              kept.push(draft);
+            var id = clientIdOf(draft.fields);
+            if (response.status === 201) {
+              done[id] = true;
+            } else if (response.status === 422) {
+              done[id] = true;
+              return response.json().then(function (answer) { refusals.push(answer.message || ""); }, function () {});
+            } else if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+              loginNeeded = true;
             }
+            return null;
           })
-          .catch(function () { kept.push(draft); });
+          .catch(function () {});
       });
     });
     return chain.then(function () {
-      save(kept);
+      // Read the list again: a draft saved meanwhile (another tab, a failed send) stays.
+      var left = drafts().filter(function (draft) { return !done[clientIdOf(draft.fields)]; });
+      save(left);
       resending = false;
-      if (kept.length < list.length) {
-        var form = document.querySelector("[data-visit-form]");
-        show(form ? form.getAttribute("data-sent-message") : "", "ok");
+      if (refusals.length) {
+        show(text("data-refused-message") + refusals.join("；"), "warn");
+      } else if (loginNeeded) {
+        show(text("data-login-message"), "warn");
+      } else if (Object.keys(done).length) {
+        show(text("data-sent-message"), "ok");
       }
     });
   }
@@ -170,28 +238,34 @@
       var file = input && input.files && input.files[0];
       var url = form.getAttribute("action") || window.location.pathname;
       compress(file).then(function (photo) {
+        function asDraft(message) {
+          var stored = photo ? toDataUrl(photo) : Promise.resolve(null);
+          return stored.then(function (dataUrl) {
+            var kept = keep({ url: url, fields: fields, photo: dataUrl, saved: new Date().toISOString() });
+            if (kept === false) {
+              show(text("data-full-message"), "warn");
+            } else {
+              show(message + (kept === "nophoto" ? text("data-nophoto-message") : ""), "warn");
+            }
+          });
+        }
         return send(url, fields, photo)
           .then(function (response) {
-            if (response.status >= 500) {
-              throw new Error("server " + response.status);
-            }
-            if (response.type === "opaqueredirect") {
+            if (response.status === 201) {
               window.location.assign(form.getAttribute("data-done-url"));
               return null;
             }
-            // Refused with a message (the form again): send it the ordinary way so the page shows why.
-            HTMLFormElement.prototype.submit.call(form);
-            return null;
+            if (response.status === 422) {
+              // Refused with a message: send it the ordinary way so the page shows why.
+              HTMLFormElement.prototype.submit.call(form);
+              return null;
+            }
+            if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+              return asDraft(text("data-login-message"));
+            }
+            return asDraft(text("data-offline-message"));
           })
-          .catch(function () {
-            var keep = photo ? toDataUrl(photo) : Promise.resolve(null);
-            return keep.then(function (dataUrl) {
-              var list = drafts();
-              list.push({ url: url, fields: fields, photo: dataUrl, saved: new Date().toISOString() });
-              save(list);
-              show(form.getAttribute("data-offline-message"), "warn");
-            });
-          });
+          .catch(function () { return asDraft(text("data-offline-message")); });
       });
     });
   }
@@ -201,8 +275,10 @@
     if (form) {
       attach(form);
     }
-    resend();
-    window.addEventListener("online", resend);
-    window.setInterval(resend, 30000);
+    if (holder()) {
+      resend();
+      window.addEventListener("online", resend);
+      window.setInterval(resend, 30000);
+    }
   });
 })();

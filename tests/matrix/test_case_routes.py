@@ -145,6 +145,23 @@ def a_visit() -> Mapping[str, object]:
     return {**ids, "visit": visit.pk}
 
 
+def an_attachment() -> Mapping[str, object]:
+    """The case of 东关村 with its application signed on a photographed pledge."""
+    ids = a_case()
+    case = MonitoringCase.objects.get(pk=ids["pk"])
+    event = CaseEvent.objects.filter(case=case, action="sign_application").first()
+    if event is None:
+        village, _town = _actors()
+        identification.sign_application(
+            case=case,
+            by=village,
+            on=OPENED,
+            pledge_photo=SimpleUploadedFile("pledge.jpg", b"\xff\xd8\xff\xe0pledge", "image/jpeg"),
+        )
+        event = CaseEvent.objects.get(case=case, action="sign_application")
+    return {"event": event.pk}
+
+
 def visit_state() -> object:
     return list(Visit.objects.values_list("note", flat=True))
 
@@ -312,6 +329,9 @@ class TestCaseRoutes(PermissionMatrix):
             state=visit_state,
         ),
         Route("/cases/visits/{visit}/photo/", allowed=OVER_VILLAGE, outside=OUTSIDE, setup=a_visit),
+        Route(
+            "/cases/events/{event}/attachment/", allowed=OVER_VILLAGE, outside=OUTSIDE, setup=an_attachment
+        ),
         Route("/cases/leads/", allowed=READERS, setup=a_lead, marker=APPLICANT, shown_to=OVER_VILLAGE),
         Route(
             "/cases/leads/{pk}/",

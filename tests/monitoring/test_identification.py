@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Q
+from django.test import Client
 
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.audit.models import AuditEvent
@@ -646,6 +647,16 @@ def test_the_application_needs_the_signed_pledge_or_a_recorded_proxy(
     case = identification.sign_application(case=case, by=users["village"], on=OPENED, pledge_photo=photo)
     event = CaseEvent.objects.get(case=case, action="sign_application")
     assert (tmp_path / event.attachment.name).read_bytes() == b"\xff\xd8\xff\xe0fake-jpeg"
+    # Shown to those who read the case, from its page; not to another village.
+    reader = Client()
+    reader.force_login(users["county"])
+    assert f"/cases/events/{event.pk}/attachment/" in reader.get(f"/cases/{case.pk}/").content.decode()
+    shown = reader.get(f"/cases/events/{event.pk}/attachment/")
+    assert (shown.status_code, b"".join(shown.streaming_content)) == (200, b"\xff\xd8\xff\xe0fake-jpeg")
+    assert shown["Cache-Control"] == "private, no-store"
+    outsider = Client()
+    outsider.force_login(UserFactory(role=Role.VILLAGE_TEAM, region=Region.objects.get(code="610902001002")))
+    assert outsider.get(f"/cases/events/{event.pk}/attachment/").status_code == 404
 
 
 # --- deadlines -------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/visit/", visit_views.visit_new, name="visit-new"),
     path("visits/", visit_views.my_households, name="my-households"),
     path("visits/<int:pk>/photo/", visit_views.visit_photo, name="visit-photo"),
+    path("events/<int:pk>/attachment/", visit_views.event_attachment, name="event-attachment"),
     path("leads/", case_views.lead_list, name="lead-list"),
     path("leads/<int:pk>/", case_views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/accept/", case_views.lead_accept, name="lead-accept"),

@@ -1,10 +1,12 @@
 """Visit pages under /cases/ (phone-first): the cadre's "my households" with visits due and overdue, the
 visit form (``static/js/visit-form.js`` compresses the photo and keeps a draft in the phone when a send
-fails, and sends it again when back online), and a visit's photo for those who may read the case."""
+fails, and sends it again when back online); a visit's photo and a step's attachment (the signed pledge)
+for those who may read the case."""
 
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from bangfu.monitoring import access, visits
 from bangfu.monitoring.case_forms import VisitForm
 from bangfu.monitoring.case_views import head_names, risk_choices, village_names
 from bangfu.monitoring.exceptions import MonitoringRefused
-from bangfu.monitoring.models import MonitoringCase, Visit
+from bangfu.monitoring.models import CaseEvent, MonitoringCase, Visit
 from bangfu.regions.scoping import get_for_user
 
 
@@ -108,7 +110,24 @@ def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
     visit = get_for_user(Visit.objects.all(), user, pk=pk)
     if not visit.photo:
         raise Http404(_("该次走访没有照片"))
-    kind = mimetypes.guess_type(visit.photo.name or "")[0] or "application/octet-stream"
-    response = FileResponse(visit.photo.open("rb"), content_type=kind)
+    return _private_file(visit.photo)
+
+
+@login_required
+@require_GET
+def event_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A step's attachment (the signed pledge's photo), for those who read the household's case."""
+    user = current_user(request, required=True)
+    if not access.can_read_cases(user):
+        raise PermissionDenied(_("您的角色不能查看监测对象识别。"))
+    event = get_for_user(CaseEvent.objects.all(), user, pk=pk)
+    if not event.attachment:
+        raise Http404(_("该记录没有附件"))
+    return _private_file(event.attachment)
+
+
+def _private_file(stored: Any) -> FileResponse:
+    kind = mimetypes.guess_type(stored.name or "")[0] or "application/octet-stream"
+    response = FileResponse(stored.open("rb"), content_type=kind)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -448,6 +448,10 @@ class MonitoringCase(ConcurrentTransitionMixin, models.Model):
         """风险消除回退: an elimination found unstable is undone; the household is monitored again."""
 
 
+class CaseEventQuerySet(ScopedQuerySet["CaseEvent"]):
+    pass
+
+
 class CaseEvent(models.Model):
     """One step of a case's timeline: who did what, when, why, with the step's record."""
 
@@ -463,6 +467,8 @@ class CaseEvent(models.Model):
     record = models.JSONField(_("记录"), default=dict)
     attachment = models.FileField(_("附件"), upload_to="cases/%Y/%m/", blank=True)
     at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("识别环节记录")

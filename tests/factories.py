@@ -346,6 +346,19 @@ def ensure_procedure_policy(prefix: str = "61") -> None:
             )
 
 
+def ensure_national_policy() -> None:
+    """The national policy defaults (code tables …) as their data migration seeds them (see
+    ``ensure_default_rules`` for why)."""
+    import importlib
+
+    from django.apps import apps
+
+    from bangfu.policy.models import PolicyValue
+
+    if not PolicyValue.objects.filter(region_prefix="").exists():
+        importlib.import_module("bangfu.policy.migrations.0002_seed_shaanxi_defaults").seed(apps, None)
+
+
 def ensure_measure_catalogue() -> None:
     """The measure catalogue as its data migration seeds it (see ``ensure_default_rules`` for why)."""
     import importlib

@@ -13,10 +13,18 @@ from bangfu.accounts.models import User
 from bangfu.demo.cases import seed_demo_cases
 from bangfu.monitoring.models import CaseState, Lead, MonitoringCase, OverdueDigest, Visit
 from bangfu.registry.models import Household
-from tests.factories import HouseholdFactory, MemberFactory
+from tests.factories import HouseholdFactory, MemberFactory, ensure_measure_catalogue, ensure_national_policy
 
 pytestmark = pytest.mark.django_db
 ALLOW = [] if connection.vendor == "sqlite" else ["--allow-non-sqlite"]
+
+
+@pytest.fixture(autouse=True)
+def migration_data(db: None) -> None:
+    """The demo relies on what the migrations seed (national code tables, the measure catalogue); a
+    transactional test before this one may have emptied the tables."""
+    ensure_national_policy()
+    ensure_measure_catalogue()
 
 
 def test_the_demo_village_has_cases_at_several_steps() -> None:

@@ -744,3 +744,15 @@ def test_comparison_attaches_department_and_asset_findings_without_id_numbers(
         "陕G·12345",
     )
     assert head.id_number not in str(record)
+
+
+def test_every_action_name_fits_the_timeline_column() -> None:
+    """SQLite does not enforce lengths; PostgreSQL does: every transition's name must fit CaseEvent.action."""
+    from bangfu.monitoring.steps import SERVICES
+
+    limit = CaseEvent._meta.get_field("action").max_length
+    assert limit is not None
+    assert max(len(name) for name in [*SERVICES, "open", "lead"]) <= limit
+    state_limit = CaseEvent._meta.get_field("to_state").max_length
+    assert state_limit is not None
+    assert max(len(state) for state in CaseState.values) <= state_limit

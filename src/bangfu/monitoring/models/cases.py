@@ -457,7 +457,7 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(MonitoringCase, on_delete=models.PROTECT, related_name="events")
     region_code = models.CharField(_("所在村"), max_length=12)
-    action = models.CharField(_("操作"), max_length=24)
+    action = models.CharField(_("操作"), max_length=32)
     from_state = models.CharField(_("原环节"), max_length=32, choices=CaseState.choices, blank=True)
     to_state = models.CharField(_("新环节"), max_length=32, choices=CaseState.choices)
     on = models.DateField(_("办理日期"))

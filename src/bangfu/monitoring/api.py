@@ -16,7 +16,7 @@ from ninja.errors import AuthorizationError
 
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
-from bangfu.core.schemas import ErrorOut
+from bangfu.core.schemas import ErrorOut, page_by_id
 from bangfu.monitoring import access, services
 from bangfu.monitoring.models import ScreeningRule, ScreeningWarning, WarningStatus
 from bangfu.monitoring.screening import rules_in_force
@@ -112,11 +112,8 @@ def list_warnings(request: HttpRequest, query: Query[WarningQuery]) -> Any:
         warnings = warnings.filter(Q(status=WarningStatus.NEW) & Q(due_on__lt=today))
     if query.rule:
         warnings = warnings.filter(rule_code=query.rule)
-    if query.after is not None:
-        warnings = warnings.filter(pk__gt=query.after)
-    rows = list(warnings.order_by("pk")[: query.limit + 1])
-    items = [WarningOut.of(w, today) for w in rows[: query.limit]]
-    return WarningPage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+    rows, next_after = page_by_id(warnings, after=query.after, limit=query.limit)
+    return WarningPage(items=[WarningOut.of(w, today) for w in rows], next_after=next_after)
 
 
 @router.get("/warnings/{warning_id}", response={200: WarningOut, **ERRORS}, summary="预警线索详情")

@@ -20,7 +20,7 @@ from bangfu import policy
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.core.masking import mask_id_number, mask_phone
-from bangfu.core.schemas import ErrorOut
+from bangfu.core.schemas import ErrorOut, page_by_id
 from bangfu.monitoring import access, identification, visits
 from bangfu.monitoring.case_forms import (
     STEP_FORMS,
@@ -229,11 +229,8 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     cases = cases.filter(state=query.state.value) if query.state is not None else cases.open()
     if query.late:
         cases = cases.open().filter(late_q(today))
-    if query.after is not None:
-        cases = cases.filter(pk__gt=query.after)
-    rows = list(cases.order_by("pk")[: query.limit + 1])
-    items = [CaseOut.of(case, today) for case in rows[: query.limit]]
-    return CasePage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+    rows, next_after = page_by_id(cases, after=query.after, limit=query.limit)
+    return CasePage(items=[CaseOut.of(case, today) for case in rows], next_after=next_after)
 
 
 # Declared before /cases/{case_id}: the API matches paths in the order they are declared.
@@ -346,11 +343,8 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> Any:
     leads = Lead.objects.visible_to(user)
     if query.status is not None:
         leads = leads.filter(status=query.status.value)
-    if query.after is not None:
-        leads = leads.filter(pk__gt=query.after)
-    rows = list(leads.order_by("pk")[: query.limit + 1])
-    items = [LeadOut.of(lead, today) for lead in rows[: query.limit]]
-    return LeadPage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+    rows, next_after = page_by_id(leads, after=query.after, limit=query.limit)
+    return LeadPage(items=[LeadOut.of(lead, today) for lead in rows], next_after=next_after)
 
 
 @router.post("/leads", response={200: LeadOut, 422: ErrorOut, **ERRORS}, summary="登记热线来电")
@@ -478,11 +472,8 @@ def list_visits(request: HttpRequest, query: Query[VisitQuery]) -> Any:
     found = Visit.objects.visible_to(user).select_related("by")
     if query.case is not None:
         found = found.filter(case_id=query.case)
-    if query.after is not None:
-        found = found.filter(pk__gt=query.after)
-    rows = list(found.order_by("pk")[: query.limit + 1])
-    items = [VisitOut.of(visit) for visit in rows[: query.limit]]
-    return VisitPage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+    rows, next_after = page_by_id(found, after=query.after, limit=query.limit)
+    return VisitPage(items=[VisitOut.of(visit) for visit in rows], next_after=next_after)
 
 
 @router.post(

@@ -638,13 +638,18 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _lead_detail(request, user, lead, None, None)
 
 
-@login_required
-@require_POST
-def lead_accept(request: HttpRequest, pk: int) -> HttpResponse:
+def _deciding(request: HttpRequest, pk: int) -> tuple[User, Lead]:
+    """The town deciding a lead of its scope (403 for other roles, 404 outside the scope)."""
     user = _reader(request)
     if not access.can_decide_leads(user):
         raise PermissionDenied(_("只有乡镇可以受理线索。"))
-    lead = get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+    return user, get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+
+
+@login_required
+@require_POST
+def lead_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    user, lead = _deciding(request, pk)
     form = AcceptForm(request.POST)
     if form.is_valid():
         household = None
@@ -672,10 +677,7 @@ def lead_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def lead_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _reader(request)
-    if not access.can_decide_leads(user):
-        raise PermissionDenied(_("只有乡镇可以受理线索。"))
-    lead = get_for_user(Lead.objects.select_related("household"), user, pk=pk)
+    user, lead = _deciding(request, pk)
     form = DeclineForm(request.POST)
     if form.is_valid():
         try:

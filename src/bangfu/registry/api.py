@@ -37,7 +37,7 @@ from bangfu.accounts.permissions import current_user
 from bangfu.audit import events
 from bangfu.core import crypto
 from bangfu.core.masking import mask_id_number, mask_phone
-from bangfu.core.schemas import ErrorOut
+from bangfu.core.schemas import ErrorOut, page_by_id
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import get_for_user
 from bangfu.registry import access, income, services
@@ -1152,11 +1152,8 @@ def list_change_requests(request: HttpRequest, query: Query[ChangeRequestQuery])
         changes = changes.filter(status=_code(query.status))
     if query.household is not None:
         changes = changes.filter(household_id=query.household)
-    if query.after is not None:
-        changes = changes.filter(pk__gt=query.after)
-    rows = list(changes.order_by("pk")[: query.limit + 1])
-    items = [ChangeRequestOut.of(change) for change in rows[: query.limit]]
-    return ChangeRequestPage(items=items, next_after=items[-1].id if len(rows) > query.limit else None)
+    rows, next_after = page_by_id(changes, after=query.after, limit=query.limit)
+    return ChangeRequestPage(items=[ChangeRequestOut.of(change) for change in rows], next_after=next_after)
 
 
 @router.get(

@@ -84,7 +84,9 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_an_offline_one_is_resent(
     visit = Visit.objects.get()
     assert visit.needs_met["medical"] is False
     assert visit.note == "户主按时服药，家中正常"
-    stored = (settings.MEDIA_ROOT / visit.photo.name).read_bytes()
+    with visit.photo.open("rb") as photo:
+        stored = photo.read()
+    assert b"JFIF" not in (settings.MEDIA_ROOT / visit.photo.name).read_bytes()  # encrypted at rest
     width, height = Image.open(io.BytesIO(stored)).size
     assert max(width, height) == 1280  # scaled down on the phone
     assert len(stored) < len(original)

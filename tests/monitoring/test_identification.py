@@ -646,7 +646,10 @@ def test_the_application_needs_the_signed_pledge_or_a_recorded_proxy(
     photo = SimpleUploadedFile("pledge.jpg", b"\xff\xd8\xff\xe0fake-jpeg", content_type="image/jpeg")
     case = identification.sign_application(case=case, by=users["village"], on=OPENED, pledge_photo=photo)
     event = CaseEvent.objects.get(case=case, action="sign_application")
-    assert (tmp_path / event.attachment.name).read_bytes() == b"\xff\xd8\xff\xe0fake-jpeg"
+    # Encrypted at rest: the file on disk is not the photo; opened through the field, it is.
+    assert b"fake-jpeg" not in (tmp_path / event.attachment.name).read_bytes()
+    with event.attachment.open("rb") as stored:
+        assert stored.read() == b"\xff\xd8\xff\xe0fake-jpeg"
     # Shown to those who read the case, from its page; not to another village.
     reader = Client()
     reader.force_login(users["county"])

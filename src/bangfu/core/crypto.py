@@ -165,6 +165,41 @@ def decrypt(token: str, *, context: str = "") -> str:
     return plaintext.decode("utf-8")
 
 
+# Encrypted files (``core.storage``): a marker, the key id, a NUL, then nonce + ciphertext + tag, raw bytes.
+_FILE_MARKER = b"BFE1"
+
+
+def encrypt_bytes(data: bytes, *, context: str) -> bytes:
+    """``data`` (a file's content) encrypted under the current key, bound to ``context``."""
+    key_id, key = keyring().data_keys[0]
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(_associated_data(key_id, context))
+    ciphertext = encryptor.update(data) + encryptor.finalize()
+    return _FILE_MARKER + key_id.encode("ascii") + b"\x00" + nonce + ciphertext + encryptor.tag
+
+
+def decrypt_bytes(blob: bytes, *, context: str) -> bytes:
+    """The content ``encrypt_bytes`` wrote for ``context``; ``DecryptionError`` when altered, unknown or
+    written for another context."""
+    if not blob.startswith(_FILE_MARKER) or b"\x00" not in blob[: len(_FILE_MARKER) + 33]:
+        raise DecryptionError(_("文件不是本系统加密保存的文件"))
+    head, _sep, rest = blob[len(_FILE_MARKER) :].partition(b"\x00")
+    key_id = head.decode("ascii", errors="replace")
+    key = keyring().key(key_id)
+    if key is None or len(rest) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionError(_("文件使用的密钥 %(key_id)s 不在当前密钥列表中") % {"key_id": key_id})
+    nonce, ciphertext, tag = rest[:NONCE_BYTES], rest[NONCE_BYTES:-TAG_BYTES], rest[-TAG_BYTES:]
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(_associated_data(key_id, context))
+    try:
+        return decryptor.update(ciphertext) + decryptor.finalize()
+    except InvalidTag as exc:
+        raise DecryptionError(
+            _("文件校验失败：内容被改动或密钥不符（密钥 %(key_id)s）") % {"key_id": key_id}
+        ) from exc
+
+
 def is_token(value: str) -> bool:
     """Whether ``value`` is a token under a key in the key ring (used to avoid encrypting twice)."""
     match = _TOKEN.fullmatch(value)

@@ -27,6 +27,7 @@ from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transitio
 
 from bangfu.accounts.models import Role
 from bangfu.core.fields import EncryptedTextField
+from bangfu.core.storage import private_storage
 from bangfu.monitoring.models.screening import ScreeningWarning
 from bangfu.regions.scoping import ScopedQuerySet, code_visible_to, reads_business_data
 from bangfu.registry.models import Household
@@ -465,7 +466,7 @@ class CaseEvent(models.Model):
     reason = models.CharField(_("理由"), max_length=500, blank=True)
     # What the step recorded (home-check findings, minutes and attendees, objections, comparison results …).
     record = models.JSONField(_("记录"), default=dict)
-    attachment = models.FileField(_("附件"), upload_to="cases/%Y/%m/", blank=True)
+    attachment = models.FileField(_("附件"), upload_to="cases/%Y/%m/", blank=True, storage=private_storage)
     at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     objects = CaseEventQuerySet.as_manager()
@@ -576,7 +577,9 @@ class Measure(models.Model):
     ends_on = models.DateField(_("结束日期"), null=True, blank=True)
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
     evidence = models.CharField(_("落实情况"), max_length=500, blank=True)
-    evidence_file = models.FileField(_("佐证材料"), upload_to="measures/%Y/%m/", blank=True)
+    evidence_file = models.FileField(
+        _("佐证材料"), upload_to="measures/%Y/%m/", blank=True, storage=private_storage
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -622,7 +625,7 @@ class Visit(models.Model):
     )
     new_risk = models.BooleanField(_("发现新风险"), default=False)
     note = models.CharField(_("走访情况"), max_length=500, blank=True)
-    photo = models.ImageField(_("走访照片"), upload_to="visits/%Y/%m/", blank=True)
+    photo = models.ImageField(_("走访照片"), upload_to="visits/%Y/%m/", blank=True, storage=private_storage)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     client_id = models.UUIDField(unique=True, editable=False)

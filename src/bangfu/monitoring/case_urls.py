@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from bangfu.monitoring import case_views, public_views, visit_views
+from bangfu.monitoring import case_views, lead_views, public_views, visit_views
 
 app_name = "cases"
 
@@ -23,11 +23,11 @@ urlpatterns = [
     path("visits/", visit_views.my_households, name="my-households"),
     path("visits/<int:pk>/photo/", visit_views.visit_photo, name="visit-photo"),
     path("events/<int:pk>/attachment/", visit_views.event_attachment, name="event-attachment"),
-    path("leads/", case_views.lead_list, name="lead-list"),
-    path("leads/<int:pk>/", case_views.lead_detail, name="lead-detail"),
-    path("leads/<int:pk>/accept/", case_views.lead_accept, name="lead-accept"),
-    path("leads/<int:pk>/decline/", case_views.lead_decline, name="lead-decline"),
-    path("report/", case_views.report_new, name="report-new"),
-    path("hotline/", case_views.hotline_new, name="hotline-new"),
+    path("leads/", lead_views.lead_list, name="lead-list"),
+    path("leads/<int:pk>/", lead_views.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/accept/", lead_views.lead_accept, name="lead-accept"),
+    path("leads/<int:pk>/decline/", lead_views.lead_decline, name="lead-decline"),
+    path("report/", lead_views.report_new, name="report-new"),
+    path("hotline/", lead_views.hotline_new, name="hotline-new"),
     path("poster/<str:code>/", public_views.report_poster, name="report-poster"),
 ]

@@ -7,6 +7,7 @@ come through ``visible_to`` only; every write goes through the services, which c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -481,31 +482,15 @@ def case_step(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_back(request: HttpRequest, pk: int) -> HttpResponse:
-    user = reader(request)
-    case = _case(user, pk)
-    if _moved_on(request, case):
-        return _moved(request, case)
-    if case.state not in STEPS or not _may_act(user, case):
-        raise PermissionDenied(_("您不能办理该户当前的环节。"))
-    form = SendBackForm(request.POST, state=case.state)
-    return _run(
-        request, user, case, "send_back", form, {**_forms_for(user, case, timezone.localdate()), "back": form}
+    return _special(
+        request, pk, "send_back", "back", lambda case: SendBackForm(request.POST, state=case.state)
     )
 
 
 @login_required
 @require_POST
 def case_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    user = reader(request)
-    case = _case(user, pk)
-    if _moved_on(request, case):
-        return _moved(request, case)
-    if case.state not in STEPS or not _may_act(user, case):
-        raise PermissionDenied(_("您不能办理该户当前的环节。"))
-    form = RejectForm(request.POST)
-    return _run(
-        request, user, case, "reject", form, {**_forms_for(user, case, timezone.localdate()), "reject": form}
-    )
+    return _special(request, pk, "reject", "reject", lambda _case: RejectForm(request.POST))
 
 
 @login_required
@@ -550,25 +535,32 @@ def case_contact(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, user, case, _forms_for(user, case, timezone.localdate()), {"contact": form})
 
 
-def _special(request: HttpRequest, pk: int, name: str, form_class: type[StepForm], key: str) -> HttpResponse:
-    """An action outside the current step's: proposing an elimination, rolling one back."""
+def _special(
+    request: HttpRequest, pk: int, name: str, key: str, make_form: Callable[[MonitoringCase], StepForm]
+) -> HttpResponse:
+    """An action other than the step's own forward one: sending back, rejecting, proposing an elimination,
+    rolling one back. Allowed when the transition is (its source state, its actor in scope)."""
     user = reader(request)
     case = _case(user, pk)
     if _moved_on(request, case):
         return _moved(request, case)
     if not has_transition_perm(getattr(case, name), user):
         raise PermissionDenied(_("您不能办理该户当前的环节。"))
-    form = form_class(request.POST)
-    return _run(request, user, case, name, form, {key: form})
+    form = make_form(case)
+    return _run(request, user, case, name, form, {**_forms_for(user, case, timezone.localdate()), key: form})
 
 
 @login_required
 @require_POST
 def case_eliminate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _special(request, pk, "propose_elimination", EliminationForm, "eliminate")
+    return _special(
+        request, pk, "propose_elimination", "eliminate", lambda _case: EliminationForm(request.POST)
+    )
 
 
 @login_required
 @require_POST
 def case_roll_back(request: HttpRequest, pk: int) -> HttpResponse:
-    return _special(request, pk, "roll_back_elimination", RollBackForm, "roll_back")
+    return _special(
+        request, pk, "roll_back_elimination", "roll_back", lambda _case: RollBackForm(request.POST)
+    )

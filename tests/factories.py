@@ -411,3 +411,72 @@ def monitored_case(
         case=case, by=county, on=day, category=category, risk_types=list(risk_types), no_labour=no_labour
     )
     return identification.announce(case=case, by=town, on=day)
+
+
+RECTIFICATION_POLICY: dict[str, object] = {
+    "rectification.start_within": {"days": 3, "unit": "calendar"},
+    "rectification.county_verifies_red": 1,
+    "deadline.supervision_reply": {"days": 3, "unit": "calendar"},
+    "rectification.circular_after_orders": 2,
+    "rectification.interview_after_circulars": 2,
+    "rectification.referral_after_interviews": 1,
+}
+
+
+def ensure_rectification_policy(prefix: str = "61") -> None:
+    """The policy values problems need (start deadline, verification, escalation), from 2025 under ``prefix``.
+    Calendar days, so that tests with a fixed clock need no official calendar."""
+    from bangfu.policy.models import PolicyValue
+    from bangfu.policy.services import add_policy_version
+
+    for key, value in RECTIFICATION_POLICY.items():
+        if not PolicyValue.objects.filter(key=key, region_prefix=prefix).exists():
+            add_policy_version(
+                key=key,
+                region_prefix=prefix,
+                effective_from=date(2025, 1, 1),
+                value=value,
+                source_note="测试",
+                by=None,
+            )
+
+
+def ensure_problem_categories() -> None:
+    """The problem categories as their data migration seeds them (see ``ensure_default_rules`` for why)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("bangfu.rectification.migrations.0002_problem_categories").seed(apps, None)
+
+
+def new_problem(
+    *,
+    by: User,
+    on: date,
+    region_code: str = "610902001001",
+    due_on: date | None = None,
+    category: str = "housing",
+    description: str = "危房改造未完成",
+    responsible_unit: str = "老城街道办事处",
+    **extra: object,
+) -> Any:
+    """A problem recorded through the service (policy and categories ensured), assigned on ``on``."""
+    from datetime import timedelta
+
+    from bangfu.rectification import services
+    from bangfu.rectification.models import ProblemCategory, ProblemSource
+
+    ensure_rectification_policy()
+    ensure_problem_categories()
+    fields: dict[str, Any] = {"source": ProblemSource.SELF_CHECK, **extra}
+    return services.create_problem(
+        by=by,
+        on=on,
+        category=ProblemCategory.objects.get(code=category),
+        region_code=region_code,
+        description=description,
+        responsible_unit=responsible_unit,
+        due_on=due_on or on + timedelta(days=30),
+        **fields,
+    )

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "bangfu.registry",
     "bangfu.datasets",
     "bangfu.monitoring",
+    "bangfu.rectification",
     "bangfu.dashboards",
     "bangfu.demo",
 ]

@@ -18,6 +18,9 @@ urlpatterns = [
     path("datasets/", include("bangfu.datasets.urls")),
     path("warnings/", include("bangfu.monitoring.urls")),
     path("cases/", include("bangfu.monitoring.case_urls")),
+    path("rectification/", include("bangfu.rectification.urls")),
+    # Public, no login: each region's clearance board (上网公示) and the poster for the village wall (上墙).
+    path("boards/", include("bangfu.rectification.public_urls")),
     # Public, no login: a household's own report, reached by the QR code posted in its village.
     path("report/<str:code>/", public_views.self_report, name="self-report"),
     path("report/<str:code>/done/", public_views.self_report_done, name="self-report-done"),

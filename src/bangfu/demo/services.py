@@ -87,6 +87,10 @@ DEMO_POLICY_START = dt.date(2021, 1, 1)  # start of the 2021–2025 transition p
 GANSU_2023 = "人民日报2023-02-21 [gov] http://paper.people.com.cn/rmrb/html/2023-02/21/nw.D110000renmrb_20230221_5-10.htm"
 ZONGYANG_ELIMINATION = "安徽枞阳 [gov] https://zongyang.gov.cn/openness/OpennessContent/show/913795.html"
 MEDICAL_PUSH = "[gov-mirror] http://ugaw.cn/mrwzrczsz/rczssdjre"
+RECTIFICATION_NOTE = (
+    "RULES.md §10：三色管理、督办、通报、约谈无全国统一标准，县级验收红色问题见丹凤2020 [media] "
+    "https://yybnet.net/shangluo/danfeng/202004/10380040.html；数值为演示假设。"
+)
 NO_SHAANXI = "陕西省数字 RULES 未载，此为演示假设，正式使用前须按陕西省文件录入新版本。"
 WELFARE_POSTS = (
     "《贵州省乡村公益性岗位开发管理办法》[gov-mirror] https://newton.com.tw/wiki/"
@@ -275,6 +279,14 @@ DEMO_POLICY: tuple[tuple[str, str, dt.date, object, str], ...] = (
         65,
         "RULES.md §13.2：身体健康的可放宽至65岁（" + WELFARE_POSTS + "）。" + NO_SHAANXI,
     ),
+    # Rectification (RULES §10): no national numbers; local practice (Danfeng 2020: county on-site acceptance of
+    # red items before 销号; Shaya: "report by 18:00 next day" orders). All assumed for the demo.
+    ("rectification.start_within", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),
+    ("rectification.county_verifies_red", "61", DEMO_POLICY_START, 1, RECTIFICATION_NOTE),
+    ("deadline.supervision_reply", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),
+    ("rectification.circular_after_orders", "61", DEMO_POLICY_START, 2, RECTIFICATION_NOTE),
+    ("rectification.interview_after_circulars", "61", DEMO_POLICY_START, 2, RECTIFICATION_NOTE),
+    ("rectification.referral_after_interviews", "61", DEMO_POLICY_START, 1, RECTIFICATION_NOTE),
 )
 
 

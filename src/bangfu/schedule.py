@@ -22,7 +22,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("monitoring-quality-nightly", "bangfu.monitoring.jobs.refresh_quality_nightly", at=time(3, 30)),
     # Late identification steps and leads not accepted in time, per town and county, before work starts.
     Periodic("monitoring-cases-digest", "bangfu.monitoring.jobs.digest_daily", at=time(6, 30)),
-    # Problems that turned red overnight (overdue, not started) are recorded as such (变色) before work starts.
+    # Problems that turned red overnight (overdue, not started) are recorded as such (变色) before work.
     Periodic("rectification-recolour", "bangfu.rectification.jobs.recolour_daily", at=time(0, 30)),
     # Overdue problems not yet under a supervision order: drafts for the supervisors, after the recolouring.
     Periodic(

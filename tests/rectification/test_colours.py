@@ -1,5 +1,5 @@
-"""三色: a week of problems (created, progressed, closed, rejected, overdue) gives exactly the expected colours
-as of each day, set-based and per problem alike, and the daily recolouring records each change once."""
+"""三色: a week of problems (created, progressed, closed, rejected, overdue) gives exactly the expected
+colours as of each day, set-based and per problem alike, and the daily recolouring records each change once."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_a_weeks_problems_take_the_expected_colours(clock, town_officer, village
     # Policy: start within 3 calendar days; red items are verified by the county.
     started = new_problem(by=town_officer, on=MONDAY, description="started")
     idle = new_problem(by=town_officer, on=MONDAY, description="idle")
-    late = new_problem(by=town_officer, on=MONDAY, description="late", due_on=MONDAY + dt.timedelta(days=2))
+    new_problem(by=town_officer, on=MONDAY, description="late", due_on=MONDAY + dt.timedelta(days=2))
     closed = new_problem(by=town_officer, on=MONDAY, description="closed")
     rejected = new_problem(by=town_officer, on=MONDAY, description="rejected")
     spot = new_problem(

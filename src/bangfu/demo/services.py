@@ -279,8 +279,8 @@ DEMO_POLICY: tuple[tuple[str, str, dt.date, object, str], ...] = (
         65,
         "RULES.md §13.2：身体健康的可放宽至65岁（" + WELFARE_POSTS + "）。" + NO_SHAANXI,
     ),
-    # Rectification (RULES §10): no national numbers; local practice (Danfeng 2020: county on-site acceptance of
-    # red items before 销号; Shaya: "report by 18:00 next day" orders). All assumed for the demo.
+    # Rectification (RULES §10): no national numbers; local practice (Danfeng 2020: county on-site
+    # acceptance of red items before 销号; Shaya: "report by 18:00 next day" orders). Assumed for the demo.
     ("rectification.start_within", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),
     ("rectification.county_verifies_red", "61", DEMO_POLICY_START, 1, RECTIFICATION_NOTE),
     ("deadline.supervision_reply", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),

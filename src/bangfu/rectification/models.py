@@ -236,7 +236,7 @@ def last_verdict(on: dt.date) -> Subquery:
 
 
 def colour_expression(on: dt.date) -> Case:
-    """三色 as of ``on``, the one definition (pages, reports, the daily recolouring, ``Problem.colour_as_of``):
+    """三色 as of ``on``, the one definition (pages, reports, recolouring, ``Problem.colour_as_of``):
 
     green once closed (销号) by then; red when overdue (the deadline has passed), not started (no progress
     noted) by the day the policy allowed for starting, or its closure was rejected and not asked again

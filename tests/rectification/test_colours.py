@@ -1,5 +1,6 @@
 """三色: a week of problems (created, progressed, closed, rejected, overdue) gives exactly the expected
-colours as of each day, set-based and per problem alike, and the daily recolouring records each change once."""
+colours as of each day, set-based and per problem alike, and the daily recolouring records each change
+once."""
 
 from __future__ import annotations
 

@@ -23,6 +23,8 @@ from bangfu.datasets.api import router as datasets_router
 from bangfu.monitoring.api import router as monitoring_router
 from bangfu.monitoring.case_api import router as cases_router
 from bangfu.policy.api import router as policy_router
+from bangfu.rectification.api import router as problems_router
+from bangfu.rectification.report_api import router as reports_router
 from bangfu.regions.api import router as regions_router
 from bangfu.regions.scoping import OutOfScope
 from bangfu.registry.api import router as registry_router
@@ -147,6 +149,8 @@ api.add_router("/", registry_router)
 api.add_router("/", datasets_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", cases_router)
+api.add_router("/", problems_router)
+api.add_router("/", reports_router)
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:

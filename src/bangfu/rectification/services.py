@@ -230,7 +230,7 @@ def create_problem(
     """
     if not access.can_create(by):
         raise PermissionDenied(_("您的角色不能登记问题。"))
-    fields = _clean_problem_fields(
+    fields = check_problem_fields(
         by=by,
         on=on,
         source=source,
@@ -287,7 +287,7 @@ def create_problem(
     return problem
 
 
-def _clean_problem_fields(
+def check_problem_fields(
     *,
     by: User,
     on: dt.date,

@@ -71,6 +71,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("我的联系户"), "cases:my-households", frozenset({Role.TOWN, Role.VILLAGE_TEAM})),
     # The nightly data-quality findings of the registry: what each village has to fix.
     NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
+    # Rectification to zero (bangfu.rectification.access): every business role reads its scope's problems
+    # (a department: its sector's), weekly reports and the supervision orders addressed to it.
+    NavItem(_("排查清零"), "rectification:problem-board", BUSINESS_ROLES),
+    NavItem(_("清零周报"), "rectification:report-list", BUSINESS_ROLES),
+    NavItem(_("督办通报"), "rectification:order-list", BUSINESS_ROLES),
     # Departments upload their data; the city and counties collect it (bangfu.datasets.access.READER_ROLES).
     NavItem(
         _("部门数据"),

@@ -18,6 +18,7 @@ from bangfu.accounts.models import ADMIN_ROLES, User
 from bangfu.demo.cases import seed_demo_cases
 from bangfu.demo.departments import load_department_data
 from bangfu.demo.guard import DemoRefused, check_demo_database
+from bangfu.demo.rectification import seed_demo_problems
 from bangfu.demo.services import (
     DEFAULT_HOUSEHOLDS,
     DEFAULT_SEED,
@@ -124,6 +125,9 @@ class Command(BaseCommand):
         made = seed_demo_cases(on=timezone.localdate())
         if made.cases:
             self.stdout.write(f"监测对象识别：演示村 {made.cases} 户在办，{made.leads} 条农户自主申报待受理")
+        problems = seed_demo_problems(on=timezone.localdate())
+        if problems:
+            self.stdout.write(f"排查清零：演示乡镇 {problems} 个整改问题（红、黄、绿各有）")
 
     def _population(self, options: dict[str, Any]) -> None:
         next_report = [0]

@@ -1,7 +1,12 @@
-"""Routes of one part of the rectification app (filled by the part's own work)."""
+"""Public routes of the clearance board (mounted at /boards/ without a namespace; no login)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from bangfu.rectification import public_views
+
+urlpatterns: list[URLPattern] = [
+    path("<str:code>/", public_views.board, name="problem-board-public"),
+    path("<str:code>/poster/", public_views.poster, name="problem-board-poster"),
+]

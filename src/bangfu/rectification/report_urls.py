@@ -1,7 +1,15 @@
-"""Routes of one part of the rectification app (filled by the part's own work)."""
+"""Routes of the weekly clearance reports (清零周报) under /rectification/reports/."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from bangfu.rectification import report_views
+
+urlpatterns = [
+    path("reports/", report_views.report_list, name="report-list"),
+    path("reports/<int:pk>/", report_views.report_detail, name="report-detail"),
+    path("reports/<int:pk>/print/", report_views.report_print, name="report-print"),
+    path("reports/<int:pk>/xlsx/", report_views.report_xlsx, name="report-xlsx"),
+    path("reports/<int:pk>/correct/", report_views.report_correct, name="report-correct"),
+]

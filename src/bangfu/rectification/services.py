@@ -504,7 +504,7 @@ def _step(
         raise PermissionDenied(_("您不能办理该问题的此项操作。"))
     with transaction.atomic():
         try:
-            locked = Problem.objects.visible_to(by).select_for_update().get(pk=problem.pk)
+            locked = Problem.objects.visible_to(by).select_for_update(of=("self",)).get(pk=problem.pk)
         except Problem.DoesNotExist as exc:
             raise PermissionDenied(_("该问题不在您的管辖范围内。")) from exc
         method = getattr(locked, name)

@@ -1,7 +1,17 @@
-"""Routes of one part of the rectification app (filled by the part's own work)."""
+"""Routes of supervision and escalation (督办单, 通报 / 约谈 / 移交纪检), under /rectification/."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from bangfu.rectification import supervision_views as views
+
+urlpatterns: list[URLPattern] = [
+    path("orders/", views.order_list, name="order-list"),
+    path("orders/<int:pk>/", views.order_detail, name="order-detail"),
+    path("orders/<int:pk>/issue/", views.order_issue, name="order-issue"),
+    path("orders/<int:pk>/reply/", views.order_reply, name="order-reply"),
+    path("orders/<int:pk>/docx/", views.order_docx, name="order-docx"),
+    path("escalations/", views.escalation_list, name="escalation-list"),
+    path("escalations/new/", views.escalation_new, name="escalation-new"),
+]

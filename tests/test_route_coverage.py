@@ -75,6 +75,8 @@ PUBLIC_ROUTES = {
         "closed notices stay in a public archive", "get", "/notices/610902001001/archive/", 200
     ),
     "notice/<int:pk>/": Public("one notice as posted on the village wall", "get", "/notice/1/", 404),
+    "boards/<str:code>/": Public("a region's public clearance board", "get", "/boards/610902001000/", 200),
+    "boards/<str:code>/poster/": Public("its wall poster", "get", "/boards/610902001001/poster/", 200),
     "^api/(?P<rest>.*)$": Public(
         "unknown paths under /api/ answer a JSON 404", "get", "/api/v2/households", 404
     ),

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 from django_tasks import task
 
-from bangfu.rectification import services
+from bangfu.rectification import reports, services, supervision
 
 
 @task()
@@ -21,8 +21,6 @@ def recolour_daily() -> int:
 def weekly_reports() -> int:
     """Every Monday: the clearance report (清零周报) of the past ISO week for every region and department
     with problems. Returns how many snapshots were made; existing ones are left as they are."""
-    from bangfu.rectification import reports
-
     today = timezone.localdate()
     return reports.make_weekly_reports(week_start=today - dt.timedelta(days=today.weekday() + 7))
 
@@ -31,6 +29,4 @@ def weekly_reports() -> int:
 def draft_supervision_orders() -> int:
     """Draft a supervision order (督办单) per unit for its overdue problems not yet under an order, for a
     supervisor to issue. Returns how many drafts were made."""
-    from bangfu.rectification import supervision
-
     return supervision.draft_orders(on=timezone.localdate())

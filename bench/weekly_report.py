@@ -306,6 +306,47 @@ def main() -> None:
     print(f"city figures: {ours}, clearance rate {figures['clearance_rate']} %, change {figures['change']}")
     print(f"escalations {figures['escalations']}, {len(figures['overdue_list'])} overdue rows listed")
     print("same counts as the raw SQL" if ours == raw else f"DIFFERENT from the raw SQL: {raw}")
+    pages(args.repeat, base)
+
+
+def pages(repeat: int, raw_seconds: float) -> None:
+    """The board pages on the same data (goal: under 300 ms): the city's board and first page of the
+    ledger (logged in), the busiest county's public board and its busiest village's poster; each the median
+    of ``repeat`` × 3 requests through Django's test client (the whole request: middleware, queries,
+    template)."""
+    from django.db.models import Count
+    from django.test import Client
+
+    from bangfu.accounts.models import Role, User
+    from bangfu.rectification.models import Problem
+    from bangfu.regions.models import Region
+
+    user = User.objects.filter(username="bench_city").first() or User.objects.create_user(
+        username="bench_city",
+        password=None,
+        role=Role.CITY_HQ,
+        region=Region.objects.get(code="610900000000"),
+    )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    busiest = Problem.objects.values("region_code").annotate(n=Count("pk")).order_by("-n")[0]["region_code"]
+    county = busiest[:6] + "000000"
+    urls = {
+        "city board (logged in)": "/rectification/",
+        "city ledger, first page": "/rectification/problems/",
+        "county public board": f"/boards/{county}/",
+        "village wall poster (A4)": f"/boards/{busiest}/poster/",
+    }
+    print(f"\n| page (median of {repeat * 3}) | time | status |\n|---|---|---|")
+    for label, url in urls.items():
+        public = url.startswith("/boards/")
+        times, status = [], 0
+        for _ in range(repeat * 3):
+            started = time.perf_counter()
+            status = (Client(HTTP_HOST="127.0.0.1") if public else client).get(url).status_code
+            times.append(time.perf_counter() - started)
+        print(f"| {label} `{url}` | {statistics.median(times) * 1000:.0f} ms | {status} |")
+    print(f"| (raw SQL, city counts, from above) | {raw_seconds * 1000:.0f} ms | |")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ def only_home(settings: Settings) -> None:
 
 
 # The declared offer per role: the specification of 三员分立 in the navigation.
-BUSINESS_PAGES = {"home", "regions:index", "policy:list", "monitoring:warning-list"}
+# Rectification (排查清零): every business role reads its scope's problems, reports and supervision orders.
+RECTIFICATION = {"rectification:problem-board", "rectification:report-list", "rectification:order-list"}
+BUSINESS_PAGES = {"home", "regions:index", "policy:list", "monitoring:warning-list"} | RECTIFICATION
 REGISTRY_READ = {"registry:household-list", "monitoring:quality-list", "cases:case-board"}
 REGISTRY_EDIT = REGISTRY_READ | {"registry:change-list"}
 REGISTRY_REVIEW = REGISTRY_EDIT | {"registry:duplicate-list", "registry:import-list"}

@@ -318,7 +318,7 @@ def test_making_every_snapshot_takes_a_bounded_number_of_queries(  # type: ignor
     clock, week, django_assert_max_num_queries
 ) -> None:
     clock.set(day(7))
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert reports.make_weekly_reports(week_start=MONDAY) == 8
 
 

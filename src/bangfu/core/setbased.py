@@ -7,11 +7,12 @@ Used where a job derives many rows from many rows (the screening's warnings): no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Func, Value
 from django.db.models.functions import SHA256
 
@@ -114,3 +115,19 @@ def insert_from(table: str, rows: models.QuerySet[Any], *, constants: Mapping[st
     with connection.cursor() as cursor:
         cursor.execute(statement, [*constants.values(), *params])
         return max(cursor.rowcount, 0)
+
+
+@contextmanager
+def no_jit() -> Iterator[None]:
+    """A transaction in which PostgreSQL does not JIT-compile plans (SQLite: just the transaction).
+
+    PostgreSQL compiles a plan whose estimated cost passes ``jit_above_cost``; a count with a CASE per row
+    over ~100,000 problems passes it and spends about half a second compiling what then runs in a tenth of
+    that (bench/weekly_report.py: the city's board 815 ms with JIT, 233 ms without). Pages and reports that
+    count by colour run inside this; the screening's long queries keep the server's setting.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield

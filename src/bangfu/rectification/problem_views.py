@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
+from bangfu.core.setbased import no_jit
 from bangfu.rectification import access, services
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.forms import IssueForm, ListForm, NoteForm, ProblemFilter, ProblemForm, VerifyForm
@@ -87,17 +88,22 @@ def problem_board(request: HttpRequest) -> HttpResponse:
     """Counts by colour as of today in the user's scope, the same per region one level down, and the work
     waiting for this user: closures to verify at their level, red problems to act on."""
     user = _reader(request)
+    with no_jit():
+        context = _board(user)
+    return render(request, "rectification/problem_board.html", context)
+
+
+def _board(user: User) -> dict[str, Any]:
     today = timezone.localdate()
     problems = Problem.objects.visible_to(user).issued()
-    totals = services.colour_counts(problems, on=today)
     own = full_code(user.scope_prefixes()[0])
     level = level_of(own)
     rows: list[dict[str, Any]] = []
     if level < Level.VILLAGE:
+        # One pass: counts by colour per region one level down; the scope's totals are their sums.
         width = PREFIX_LENGTH[Level(level + 1)]
         grouped = (
-            problems.as_of(today)
-            .annotate(part=Substr("region_code", 1, width), c=colour_expression(today))
+            problems.annotate(part=Substr("region_code", 1, width), c=colour_expression(today))
             .values("part", "c")
             .order_by()
             .annotate(n=Count("pk"))
@@ -110,6 +116,9 @@ def problem_board(request: HttpRequest) -> HttpResponse:
             {"code": code, "name": names.get(code, code), **counts}
             for code, counts in sorted(by_part.items(), key=lambda item: (-item[1]["red"], item[0]))
         ]
+        totals = {colour: sum(counts[colour] for counts in by_part.values()) for colour in Colour.values}
+    else:
+        totals = services.colour_counts(problems, on=today)
     to_verify = (
         _problems(user)
         .filter(state=ProblemState.AWAITING_VERIFICATION)
@@ -127,7 +136,7 @@ def problem_board(request: HttpRequest) -> HttpResponse:
         .order_by("due_on", "pk")[:PAGE]
     )
     _named([*red, *to_verify])
-    context = {
+    return {
         "today": today,
         "totals": totals,
         "open_total": totals[Colour.RED] + totals[Colour.YELLOW],
@@ -139,7 +148,6 @@ def problem_board(request: HttpRequest) -> HttpResponse:
         "can_issue": access.can_issue(user),
         "own_code": own,
     }
-    return render(request, "rectification/problem_board.html", context)
 
 
 def _rate(totals: dict[str, int]) -> str:

@@ -19,6 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from bangfu.core import qrcodes
+from bangfu.core.setbased import no_jit
 from bangfu.rectification import boards
 from bangfu.regions.codes import Level
 from bangfu.regions.models import Region
@@ -50,8 +51,10 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     region = _region(code)
     today = timezone.localdate()
     after = boards.parse_cursor(request.GET.get("after"))
-    rows, more = boards.open_rows(region, on=today, limit=PAGE_SIZE, after=after)
-    counts, children = boards.counts_and_children(region, on=today)
+    with no_jit():
+        rows, more = boards.open_rows(region, on=today, limit=PAGE_SIZE, after=after)
+        counts, children = boards.counts_and_children(region, on=today)
+        closed = boards.recently_closed(region, on=today) if after is None else []
     context = {
         "region": region,
         "ancestors": [r for r in region.ancestors() if r.level >= Level.COUNTY],
@@ -61,7 +64,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "more": more,
         "first_page": after is None,
         # The closed ones and the children belong to the first page only ("更多" pages the open list).
-        "closed": boards.recently_closed(region, on=today) if after is None else [],
+        "closed": closed,
         "children": children if after is None else [],
         "children_title": _("各乡镇（街道）") if region.level == Level.COUNTY else _("各村（社区）"),
         "recent_days": boards.RECENT_DAYS,
@@ -79,8 +82,9 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
     if size not in POSTER_ROWS:
         size = "a4"
     today = timezone.localdate()
-    counts = boards.counts(region, on=today)
-    rows, _more = boards.open_rows(region, on=today, limit=POSTER_ROWS[size])
+    with no_jit():
+        counts = boards.counts(region, on=today)
+        rows, _more = boards.open_rows(region, on=today, limit=POSTER_ROWS[size])
     url = _board_url(request, region)
     context = {
         "region": region,

@@ -60,7 +60,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
@@ -69,6 +68,7 @@ from django.utils.translation import gettext as _
 
 from bangfu.audit import events
 from bangfu.core.masking import scrub
+from bangfu.core.setbased import no_jit
 from bangfu.rectification import access
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.models import (
@@ -614,7 +614,7 @@ def make_weekly_reports(
     if week_end >= timezone.localdate():
         raise RectificationRefused(_("%(week)s 尚未结束，不能生成周报") % {"week": week_label(week_start)})
     week = week_label(week_start)
-    with transaction.atomic():
+    with no_jit():
         plan = _plan(
             week=week,
             week_end=week_end,

@@ -416,6 +416,7 @@ def monitored_case(
 RECTIFICATION_POLICY: dict[str, object] = {
     "rectification.start_within": {"days": 3, "unit": "calendar"},
     "rectification.county_verifies_red": 1,
+    "rectification.backdate_days": 3,
     "deadline.supervision_reply": {"days": 3, "unit": "calendar"},
     "rectification.circular_after_orders": 2,
     "rectification.interview_after_circulars": 2,

@@ -11,6 +11,7 @@ from bangfu.core.masking import (
     mask_name,
     mask_phone,
     mask_text,
+    scrub,
 )
 
 
@@ -79,3 +80,20 @@ def test_maskers_by_kind() -> None:
 )
 def test_free_text_keeps_at_most_two_leading_and_one_trailing_character(typed: str, stored: str) -> None:
     assert mask_text(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("电话 138-1111-2222 联系", "电话 ************* 联系"),
+        ("手机 138 1111 2222", "手机 *************"),
+        ("+86 13811112222", "***************"),
+        ("办公室 0915-3212345", "办公室 ************"),
+        ("(0915)3212345", "*************"),
+        ("户编号610902001001000321", "户编号******************"),
+        # Dates, amounts and short numbers stay readable.
+        ("2026-11-29前完成，补助1200元，12.5万元", "2026-11-29前完成，补助1200元，12.5万元"),
+    ],
+)
+def test_scrub_masks_phones_typed_in_groups_landlines_and_long_numbers(text: str, shown: str) -> None:
+    assert scrub(text) == shown

@@ -356,3 +356,30 @@ def test_the_board_and_poster_cost_a_bounded_number_of_queries(
     poster = client.get(f"/boards/{VILLAGE}/poster/?size=a4")
     assert len(poster.context["rows"]) == min(public_views.POSTER_ROWS["a4"], 5 + extra)
     assert poster.context["more_online"] == max(5 + extra - public_views.POSTER_ROWS["a4"], 0)
+
+
+def test_a_health_problem_is_published_without_its_text_and_typed_phones_are_masked(
+    clock: Any, town_officer: User
+) -> None:
+    clock.set(MONDAY)
+    health = new_problem(
+        by=town_officer,
+        on=MONDAY,
+        category="medical",
+        description="村民李四患尿毒症，透析费用高",
+        measure="落实大病救助",
+    )
+    water = new_problem(
+        by=town_officer,
+        on=MONDAY,
+        category="water",
+        description="供水站电话 0915-3212345 无人接听，管理员手机 138 1111 2222",
+    )
+    client = Client()
+    for url in public_pages(VILLAGE):
+        page = client.get(url).content.decode()
+        assert health.code in page, url
+        assert water.code in page, url
+        for value in ("李四", "尿毒症", "大病救助", "0915-3212345", "3212345", "138 1111 2222", "1111"):
+            assert value not in page, f"{url} shows {value}"
+        assert "涉及个人信息，不公开具体内容" in page, url

@@ -65,8 +65,18 @@ def mask_text(value: str | None) -> str:
 # household size and the category. Never an ID number, phone, bank account or health detail (a risk type
 # such as 因病/因残 is one).
 PUBLIC_NOTICE_FIELDS = ("group", "head_name", "household_size", "category")
-# Digits that look like an ID number (15 or 18 characters) or a mainland mobile number, wherever they stand.
-_ID_OR_PHONE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9Xx])")
+# Digits that look like an ID number (15 or 18 characters) or a phone number, wherever they stand: a mainland
+# mobile, also typed in groups (138-1111-2222, 138 1111 2222, +86 …), a landline with its area code
+# (0915-3212345, (0915)3212345) or without it (a run of 7–8 digits), and any other run of 7 or more digits
+# (an account or a household number). Dates typed with separators (2026-11-29) are left alone.
+_ID_OR_PHONE = re.compile(
+    r"(?<![0-9])(?:"
+    r"[0-9]{17}[0-9Xx]"
+    r"|(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}"
+    r"|\(?0[0-9]{2,3}\)?[- ]?[0-9]{7,8}"
+    r"|[0-9]{7,}"
+    r")(?![0-9Xx])"
+)
 
 
 def scrub(text: str | None) -> str:

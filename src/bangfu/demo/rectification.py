@@ -19,23 +19,27 @@ from bangfu.rectification import services
 from bangfu.rectification.models import Campaign, Problem, ProblemCategory, ProblemSource
 from bangfu.regions.models import Region
 
-# (category, description, measure, responsible unit, days given, what happens)
+# (category, description, measure, responsible unit, deadline in days from today, what happens)
 FINDINGS = (
     (
         "housing",
         "三组一户住房鉴定为C级，未纳入危房改造",
         "纳入年度危房改造计划并开工",
         "乡镇规划建设办",
-        30,
+        10,
         "closed",
     ),
-    ("water", "二组集中供水点冬季管道冻裂，供水不稳定", "更换管道并包裹保温层", "村委会", 30, "awaiting"),
-    ("education", "一名义务教育阶段学生长期请假未返校", "劝返复学，落实送教上门", "中心学校", 15, "late"),
-    ("medical", "两户未参加城乡居民基本医疗保险", "动员参保并落实资助参保政策", "乡镇医保站", 25, "rejected"),
-    ("income", "监测户务工收入未及时更新", "入户核实收入并更新信息", "驻村工作队", 10, "idle"),
-    ("records", "帮扶手册填写不完整、前后不一致", "逐户核对并补全帮扶手册", "驻村工作队", 40, "progress"),
-    ("policy", "公益性岗位人员考勤记录缺失", "建立考勤台账，按月公示", "村委会", 45, "progress"),
+    ("water", "二组集中供水点冬季管道冻裂，供水不稳定", "更换管道并包裹保温层", "村委会", 20, "awaiting"),
+    ("education", "一名义务教育阶段学生长期请假未返校", "劝返复学，落实送教上门", "中心学校", -2, "late"),
+    ("medical", "两户未参加城乡居民基本医疗保险", "动员参保并落实资助参保政策", "乡镇医保站", 15, "rejected"),
+    ("income", "监测户务工收入未及时更新", "入户核实收入并更新信息", "驻村工作队", -1, "idle"),
+    ("records", "帮扶手册填写不完整、前后不一致", "逐户核对并补全帮扶手册", "驻村工作队", 25, "progress"),
+    ("policy", "公益性岗位人员考勤记录缺失", "建立考勤台账，按月公示", "村委会", 30, "progress"),
 )
+# The inspection found them a month ago; the county issued its list three days ago (as far back as the demo
+# policy lets work be entered late, rectification.backdate_days), and the work since is dated inside it.
+FOUND_DAYS_AGO = 30
+ISSUED_DAYS_AGO = 3
 
 
 def _photo() -> SimpleUploadedFile:
@@ -58,14 +62,14 @@ def seed_demo_problems(*, on: dt.date) -> int:
     )
     if village.region_id not in villages:
         villages[0] = str(village.region_id)
-    issued = on - dt.timedelta(days=21)
+    found, issued = on - dt.timedelta(days=FOUND_DAYS_AGO), on - dt.timedelta(days=ISSUED_DAYS_AGO)
     categories = {c.code: c for c in ProblemCategory.objects.all()}
     made = 0
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=f"{on.year}年防返贫集中排查",
             region_code=str(county.region_id),
-            starts_on=issued - dt.timedelta(days=7),
+            starts_on=found - dt.timedelta(days=7),
             clearance_date=on + dt.timedelta(days=40),
             created_by=county,
         )
@@ -85,7 +89,7 @@ def seed_demo_problems(*, on: dt.date) -> int:
             problems.append(
                 services.create_problem(
                     by=county,
-                    on=issued - dt.timedelta(days=2),
+                    on=found,
                     source=ProblemSource.SUPERVISION,
                     category=categories[category],
                     region_code=villages[number % len(villages)]
@@ -96,7 +100,7 @@ def seed_demo_problems(*, on: dt.date) -> int:
                     responsible_unit=unit,
                     lead_unit="乡镇人民政府",
                     responsible_person="包村干部",
-                    due_on=issued + dt.timedelta(days=days),
+                    due_on=on + dt.timedelta(days=days),
                     campaign=campaign,
                     problem_list=problem_list,
                     ledger_number=str(number),
@@ -109,22 +113,27 @@ def seed_demo_problems(*, on: dt.date) -> int:
             by = worker(problem)
             if fate == "idle":
                 continue
-            day = issued + dt.timedelta(days=2)
+            day = issued + dt.timedelta(days=1)
             services.note_progress(
                 problem=problem, by=by, on=day, note="已制定整改方案，落实责任人", evidence=[_photo()]
             )
             if fate in ("closed", "awaiting", "rejected"):
-                day = issued + dt.timedelta(days=9)
+                day = issued + dt.timedelta(days=2)
                 services.request_closure(
                     problem=problem, by=by, on=day, note="已整改到位", evidence=[_photo()]
                 )
+            # No one verifies their own request: the town verifies the village's, the county the town's.
+            verifier = town if by == village else county
             if fate == "closed":
                 services.close_problem(
-                    problem=problem, by=town, on=day + dt.timedelta(days=1), note="现场核实，同意销号"
+                    problem=problem, by=verifier, on=day + dt.timedelta(days=1), note="现场核实，同意销号"
                 )
             if fate == "rejected":
                 services.reject_closure(
-                    problem=problem, by=town, on=day + dt.timedelta(days=1), reason="佐证材料不能说明已参保"
+                    problem=problem,
+                    by=verifier,
+                    on=day + dt.timedelta(days=1),
+                    reason="佐证材料不能说明已参保",
                 )
         services.create_problem(
             by=village,

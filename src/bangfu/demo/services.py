@@ -283,6 +283,7 @@ DEMO_POLICY: tuple[tuple[str, str, dt.date, object, str], ...] = (
     # acceptance of red items before 销号; Shaya: "report by 18:00 next day" orders). Assumed for the demo.
     ("rectification.start_within", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),
     ("rectification.county_verifies_red", "61", DEMO_POLICY_START, 1, RECTIFICATION_NOTE),
+    ("rectification.backdate_days", "61", DEMO_POLICY_START, 3, RECTIFICATION_NOTE),
     ("deadline.supervision_reply", "61", DEMO_POLICY_START, _working(3), RECTIFICATION_NOTE),
     ("rectification.circular_after_orders", "61", DEMO_POLICY_START, 2, RECTIFICATION_NOTE),
     ("rectification.interview_after_circulars", "61", DEMO_POLICY_START, 2, RECTIFICATION_NOTE),

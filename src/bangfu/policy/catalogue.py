@@ -441,6 +441,17 @@ CATALOGUE: tuple[PolicyKey, ...] = (
         Shape.DURATION,
     ),
     PolicyKey(
+        "rectification.backdate_days",
+        _("整改事项补录期限"),
+        _(
+            "整改进展、申请销号、验收和交办的日期最多可比录入当天早此天数；更早的事项不能补录，以免逾期问题被记作按时完成。"
+        ),
+        Shape.COUNT,
+        unit=_("天"),
+        minimum=0,
+        maximum=31,
+    ),
+    PolicyKey(
         "rectification.county_verifies_red",
         _("红色问题由县级验收销号"),
         _("为1时，申请销号时为红色的问题由县级验收销号；为0时由上一级（乡镇）验收。"),

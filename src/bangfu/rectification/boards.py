@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.db.models import Count, F, Q, Value
+from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.masking import MASK, scrub
 from bangfu.rectification.models import (
@@ -55,6 +56,7 @@ _ROW_FIELDS: Final = (
     "state",
     "closed_on",
     "category__name",
+    "category__public_details",
 )
 
 
@@ -101,6 +103,10 @@ class BoardRow:
 class Child:
     region: Region
     counts: Counts
+
+
+# What the board shows instead of the text of a problem about a person's health (RULES §6.4).
+WITHHELD = _("（涉及个人信息，不公开具体内容）")
 
 
 def board_region(code: str) -> Region | None:
@@ -224,8 +230,8 @@ def _rows(page: Sequence[dict[str, Any]]) -> list[BoardRow]:
                 category=row["category__name"],
                 place=places.get(row["region_code"], ""),
                 group=public_text(row["group"], private),
-                description=public_text(row["description"], private),
-                measure=public_text(row["measure"], private),
+                description=_published(row, "description", private),
+                measure=_published(row, "measure", private),
                 responsible_unit=scrub(row["responsible_unit"]),
                 due_on=row["due_on"],
                 colour=row["colour_then"],
@@ -236,6 +242,13 @@ def _rows(page: Sequence[dict[str, Any]]) -> list[BoardRow]:
             )
         )
     return rows
+
+
+def _published(row: dict[str, Any], field: str, private: Sequence[str]) -> str:
+    """A text field as published: withheld for the categories about a person's health."""
+    if not row["category__public_details"]:
+        return str(WITHHELD)
+    return public_text(row[field], private)
 
 
 def _names_by_household(household_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:

@@ -97,6 +97,13 @@ class ProblemCategory(models.Model):
     name = models.CharField(_("名称"), max_length=30, unique=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
     active = models.BooleanField(_("启用"), default=True)
+    # Problems of some categories are about a person's health (医疗): the public board and the wall poster
+    # then show the category, place, owner, deadline and colour, never the description or the measure.
+    public_details = models.BooleanField(
+        _("公示问题描述"),
+        default=True,
+        help_text=_("否：该类问题上网公示和上墙时不显示问题描述和整改措施（如涉及个人健康信息）。"),
+    )
 
     class Meta:
         ordering: ClassVar = ["sort_order", "code"]

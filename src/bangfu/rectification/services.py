@@ -83,9 +83,26 @@ def clean_text(value: Any, *, limit: int, field: str, label: str, required: bool
     return text
 
 
-def _check_day(on: dt.date, *, not_before: dt.date | None = None, field: str = "on") -> None:
-    if on > timezone.localdate():
+def _check_day(
+    on: dt.date, *, not_before: dt.date | None = None, field: str = "on", region: str | None = None
+) -> None:
+    """``on`` not after today, not before ``not_before``, and — for a step of the work (``region`` given) —
+    not further back than the policy lets a step be entered late (rectification.backdate_days): a problem
+    left late cannot be recorded afterwards as solved in time."""
+    today = timezone.localdate()
+    if on > today:
         raise RectificationRefused(_("日期不能晚于今天"), field=field)
+    if region is not None:
+        try:
+            days = int(policy.value("rectification.backdate_days", region=region, on=today))
+        except PolicyError as exc:
+            raise RectificationRefused(exc.message) from exc
+        if on < today - dt.timedelta(days=days):
+            raise RectificationRefused(
+                _("日期不能早于 %(day)s：整改事项最多补录 %(days)d 天前的")
+                % {"day": (today - dt.timedelta(days=days)).isoformat(), "days": days},
+                field=field,
+            )
     if not_before is not None and on < not_before:
         raise RectificationRefused(_("日期不能早于 %(day)s") % {"day": not_before.isoformat()}, field=field)
 
@@ -131,7 +148,13 @@ def clean_evidence(files: Sequence[UploadedFile], *, required: bool) -> list[tup
             with Image.open(io.BytesIO(upload.read())) as image:
                 image.verify()
                 kind = IMAGE_TYPES.get(image.format or "")
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ) as exc:
             raise RectificationRefused(
                 _("文件“%(name)s”不是可识别的照片或PDF文件") % {"name": name}, field="evidence"
             ) from exc
@@ -251,7 +274,11 @@ def create_problem(
     if fixed_on_the_spot and draft:
         raise RectificationRefused(_("立行立改的问题直接登记，不列入待交办清单"), field="fixed_on_the_spot")
     checked = clean_evidence(evidence, required=fixed_on_the_spot)
+    if fixed_on_the_spot:
+        _check_day(on, field="found_on", region=fields["region_code"])
     with transaction.atomic():
+        if problem_list is not None:
+            problem_list = _draft_list_for(problem_list, by=by, region_code=fields["region_code"])
         problem = Problem(
             **fields,
             problem_list=problem_list,
@@ -363,6 +390,19 @@ def check_problem_fields(
     }
 
 
+def _draft_list_for(problem_list: ProblemList, *, by: User, region_code: str) -> ProblemList:
+    """The list locked for adding a problem: still a draft, within the user's scope, and the problem's
+    place inside the list's region (what the issuer will assign)."""
+    locked = ProblemList.objects.select_for_update().get(pk=problem_list.pk)
+    if locked.state != ListState.DRAFT:
+        raise RectificationRefused(_("该清单已交办，不能再添加问题"))
+    if not code_visible_to(by, locked.region_code):
+        raise PermissionDenied(_("您不能向该问题清单添加问题。"))
+    if not region_code.startswith(prefix_of(locked.region_code)):
+        raise RectificationRefused(_("问题所在区域不在该清单交办单位的辖区内"), field="region_code")
+    return locked
+
+
 def _snapshot(problem: Problem) -> dict[str, Any]:
     return events.snapshot(
         problem,
@@ -436,7 +476,7 @@ def issue_list(*, problem_list: ProblemList, by: User, on: dt.date, request: Any
     """
     if not access.can_issue(by) or not code_visible_to(by, problem_list.region_code):
         raise PermissionDenied(_("您不能交办该问题清单。"))
-    _check_day(on)
+    _check_day(on, region=problem_list.region_code)
     with transaction.atomic():
         locked = ProblemList.objects.select_for_update().get(pk=problem_list.pk)
         if locked.state != ListState.DRAFT:
@@ -518,7 +558,7 @@ def _step(
             .values_list("on", flat=True)
             .first()
         )
-        _check_day(on, not_before=max(filter(None, (locked.assigned_on, last))))
+        _check_day(on, not_before=max(filter(None, (locked.assigned_on, last))), region=locked.region_code)
         before = events.snapshot(locked, PROBLEM_FIELDS)
         method()
         if apply is not None:
@@ -588,11 +628,7 @@ def request_closure(
 
     def apply(locked: Problem) -> None:
         level = access.verifier_level_above(locked.region_code)
-        if (
-            level == "town"
-            and locked.colour_as_of(on=on) == Colour.RED
-            and _county_verifies_red(locked.region_code, on)
-        ):
+        if level == "town" and _late(locked) and _county_verifies_red(locked.region_code, on):
             level = "county"
         locked.verifier_level = level
         locked.closure_requested_on = on
@@ -613,15 +649,35 @@ def request_closure(
     )
 
 
+def _check_verifier(problem: Problem, by: User, message: str) -> None:
+    """The verifier's level, and not the person who asked for the closure (no one verifies their own)."""
+    if not access.can_verify_level(by, problem.verifier_level):
+        raise PermissionDenied(message % {"level": problem.get_verifier_level_display()})
+    requester = (
+        problem.events.filter(kind=EventKind.CLOSURE_REQUESTED)
+        .order_by("-on", "-pk")
+        .values_list("by", flat=True)
+        .first()
+    )
+    if requester == by.pk:
+        raise PermissionDenied(_("申请销号的人不能验收自己的申请，请由上级其他人员验收。"))
+
+
+def _late(problem: Problem) -> bool:
+    """Red on the day the request is entered for a reason the request does not cure: overdue, or red and
+    never rejected (not started in time). Red only for a rejection is cured by asking again."""
+    today = _today()
+    if problem.due_on < today:
+        return True
+    return problem.rejection_count == 0 and problem.colour_as_of(on=today) == Colour.RED
+
+
 def close_problem(*, problem: Problem, by: User, on: dt.date, note: str = "", request: Any = None) -> Problem:
     """销号: the verifier confirms the fix (复核验收)."""
     text = clean_text(note, limit=MAX_TEXT, field="note", label=_("验收意见"))
 
     def apply(locked: Problem) -> None:
-        if not access.can_verify_level(by, locked.verifier_level):
-            raise PermissionDenied(
-                _("该问题须由%(level)s验收销号。") % {"level": locked.get_verifier_level_display()}
-            )
+        _check_verifier(locked, by, _("该问题须由%(level)s验收销号。"))
         locked.closed_on = on
         locked.closed_by = by
 
@@ -643,13 +699,10 @@ def reject_closure(*, problem: Problem, by: User, on: dt.date, reason: str, requ
     text = clean_text(reason, limit=MAX_TEXT, field="reason", label=_("退回理由"), required=True)
 
     def apply(locked: Problem) -> None:
-        if not access.can_verify_level(by, locked.verifier_level):
-            raise PermissionDenied(
-                _("该问题须由%(level)s验收。") % {"level": locked.get_verifier_level_display()}
-            )
-        locked.rejection_count = F("rejection_count") + 1
+        _check_verifier(locked, by, _("该问题须由%(level)s验收。"))
+        locked.rejection_count += 1
 
-    locked = _step(
+    return _step(
         problem,
         name="reject_closure",
         by=by,
@@ -660,8 +713,6 @@ def reject_closure(*, problem: Problem, by: User, on: dt.date, reason: str, requ
         apply=apply,
         request=request,
     )
-    locked.refresh_from_db()
-    return locked
 
 
 # --- colours over time --------------------------------------------------------------------------------------

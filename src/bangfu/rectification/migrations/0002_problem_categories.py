@@ -22,10 +22,17 @@ CATEGORIES = (
 )
 
 
+# Categories whose problems concern a person's health: published without their text (RULES §6.4).
+PRIVATE_DETAILS = frozenset({"medical"})
+
+
 def seed(apps: Any, schema_editor: Any) -> None:
     category = apps.get_model("rectification", "ProblemCategory")
     for order, (code, name) in enumerate(CATEGORIES, start=1):
-        category.objects.update_or_create(code=code, defaults={"name": name, "sort_order": order * 10})
+        category.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "sort_order": order * 10, "public_details": code not in PRIVATE_DETAILS},
+        )
 
 
 def unseed(apps: Any, schema_editor: Any) -> None:

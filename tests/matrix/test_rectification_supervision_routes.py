@@ -1,6 +1,7 @@
 """The supervision pages: orders (drafts only to supervisors, issued ones to the recipient's scope, a sector
-department only for its sector), issuing (supervisors within the scope), replying (the recipient's roles
-within the scope), the Word download, and the escalation records and form (county and city offices)."""
+department only for its sector), issuing and discarding drafts (supervisors within the scope), replying
+(the recipient's own level only: not the issuer, not an office above it), the Word download, and the
+escalation records and form (county and city offices)."""
 
 from __future__ import annotations
 
@@ -139,10 +140,20 @@ class TestSupervisionRoutes(PermissionMatrix):
             state=order_state,
         ),
         Route(
+            "/rectification/orders/{pk}/discard/",
+            method="post",
+            allowed=SUPERVISORS,
+            outside=frozenset({"other_county_clerk"}),
+            ok_status=302,
+            setup=a_draft,
+            state=order_state,
+        ),
+        Route(
             "/rectification/orders/{pk}/reply/",
             method="post",
             data={"on": "2026-11-03", "reply": "已安排整改"},
-            allowed=frozenset({"county_clerk", "town_officer", "village_cadre"}),
+            # The county's order about 东关村: the village team or the town answers; the county may not.
+            allowed=frozenset({"village_cadre", "town_officer"}),
             outside=NOT_OVER,
             ok_status=302,
             setup=an_issued_order,

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from docx import Document
+from PIL import Image
 
 from bangfu.accounts import services as accounts
 from bangfu.accounts.models import Role, Sector, User
 from bangfu.audit.models import AuditEvent
-from bangfu.rectification import supervision
+from bangfu.rectification import services, supervision
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.models import (
     Escalation,
@@ -27,10 +29,11 @@ from bangfu.rectification.models import (
     OrderState,
     Problem,
     ProblemEvent,
+    ProblemState,
     SupervisionOrder,
 )
 from bangfu.regions.models import Region
-from tests.factories import new_problem
+from tests.factories import HouseholdFactory, MemberFactory, UserFactory, new_problem
 from tests.rectification.conftest import Clock
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +99,17 @@ def order_state() -> list[tuple[Any, ...]]:
         (o.pk, o.state, o.number, o.issued_on, o.reply_due_on, o.replied_on, o.reply, bool(o.document))
         for o in SupervisionOrder.objects.order_by("pk")
     ]
+
+
+def photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(buffer, format="JPEG")
+    return SimpleUploadedFile("fix.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def county_colleague(regions: dict[str, Region], username: str = "hanbin_colleague") -> User:
+    """Another clerk of the 汉滨区 office (not the one who issues the orders in these tests)."""
+    return UserFactory.create(username=username, role=Role.COUNTY_OFFICE, region=regions[HANBIN])
 
 
 def supervision_events() -> int:
@@ -308,15 +322,35 @@ def all_text(content: bytes) -> str:
 
 
 def test_the_issued_docx_opens_and_lists_exactly_the_orders_problems_without_id_numbers_or_phones(
-    clock: Clock, county_clerk: User
+    clock: Clock, county_clerk: User, django_assert_num_queries: Any
 ) -> None:
     clock.set(DRAFTED)
+    household = HouseholdFactory()
+    MemberFactory(household=household, name="王一明")
+    MemberFactory(household=household, name="王小红", relation="daughter")
+    west = HouseholdFactory(region_code=XIGUAN)
+    MemberFactory(household=west, name="李四")
     planted = problem(
-        county_clerk, region=DONGGUAN, due=20, description=f"户主身份证{ID_NUMBER}，电话{PHONE}，危房未改造"
+        county_clerk,
+        region=DONGGUAN,
+        due=20,
+        description=f"王一明家户主身份证{ID_NUMBER}，电话{PHONE}，王小红危房未改造",
+        household=household,
     )
-    other = problem(county_clerk, region=XIGUAN, due=25, description="饮水不安全 <水源> & 管网")
+    # A name of another household's member is not that problem's to hide (李四 is hidden in its own row).
+    other = problem(
+        county_clerk,
+        region=XIGUAN,
+        due=25,
+        description="饮水不安全 <水源> & 管网，李四、王一明反映",
+        household=west,
+    )
     problem(county_clerk, region=WULI_VILLAGE, unit=WULI_UNIT, due=10, description="别的单位的问题")
     supervision.draft_orders(on=DRAFTED)
+    # The order's problems, their places and all their households' members: three queries, not one a row.
+    draft = order_of(planted)
+    with django_assert_num_queries(3):
+        supervision.order_context(draft, on=DRAFTED)
     order = supervision.issue_order(order=order_of(planted), by=county_clerk, on=DRAFTED)
     with order.document.open("rb") as stored:
         content = stored.read()
@@ -327,15 +361,17 @@ def test_the_issued_docx_opens_and_lists_exactly_the_orders_problems_without_id_
             planted.code,
             "住房",
             "东关村",
-            f"户主身份证{'*' * 18}，电话{'*' * 11}，危房未改造",
+            f"***家户主身份证{'*' * 18}，电话{'*' * 11}，***危房未改造",
             "2026-05-20",
             "12",
         ],
-        [other.code, "住房", "西关村", "饮水不安全 <水源> & 管网", "2026-05-25", "7"],
+        [other.code, "住房", "西关村", "饮水不安全 <水源> & 管网，**、王一明反映", "2026-05-25", "7"],
     ]
     text = all_text(content)
     assert ID_NUMBER not in text
     assert PHONE not in text
+    assert "王小红" not in text
+    assert "李四" not in text
     assert "督 办 单" in text
     assert "汉滨区督办〔2026〕1号" in text
     assert "被督办单位：老城街道办事处" in text
@@ -416,6 +452,172 @@ def test_a_draft_cannot_be_answered(overdue: dict[str, Problem], town_officer: U
     assert timeline(overdue["dongguan"]) == []
 
 
+NOT_THE_RECIPIENT = "督办单须由被督办单位回复，签发人和签发单位所在层级及以上不能代为回复。"
+
+
+def test_the_issuing_office_or_a_level_above_cannot_answer_for_the_recipient(
+    overdue: dict[str, Problem],
+    clock: Clock,
+    county_clerk: User,
+    town_officer: User,
+    regions: dict[str, Region],
+) -> None:
+    """An answer takes a late order off the ladder: only the town office (the order's recipient region)
+    answers the order to 老城街道 — not the county that issued it, nor another county clerk above it."""
+    supervision.draft_orders(on=DRAFTED)
+    order = supervision.issue_order(order=order_of(overdue["dongguan"]), by=county_clerk, on=DRAFTED)
+    assert order.recipient_region_code == LAOCHENG
+    colleague = county_colleague(regions)
+    day = clock.set(dt.date(2026, 6, 3))
+    updates = AuditEvent.objects.filter(object_type="rectification.supervisionorder", action="update")
+    before, audited, events = order_state(), updates.count(), supervision_events()
+    for user in (county_clerk, colleague):
+        with pytest.raises(PermissionDenied) as exc:
+            supervision.reply_order(order=order, by=user, on=day, reply="已督促整改")
+        assert str(exc.value) == NOT_THE_RECIPIENT
+    clerk = Client()
+    clerk.force_login(county_clerk)
+    assert clerk.get(f"/rectification/orders/{order.pk}/").context.get("reply") is None
+    response = clerk.post(f"/rectification/orders/{order.pk}/reply/", {"on": "2026-06-03", "reply": "已督促"})
+    assert response.status_code == 403
+    assert order_state() == before
+    assert updates.count() == audited
+    assert supervision_events() == events
+    town = Client()
+    town.force_login(town_officer)
+    assert town.get(f"/rectification/orders/{order.pk}/").context["reply"] is not None
+    replied = supervision.reply_order(order=order, by=town_officer, on=day, reply="已安排施工队")
+    assert (replied.state, replied.replied_on, replied.reply) == (OrderState.REPLIED, day, "已安排施工队")
+
+
+def test_the_issuer_cannot_answer_its_own_order_and_a_department_only_in_its_sector(
+    clock: Clock, county_clerk: User, department_user: User, regions: dict[str, Region]
+) -> None:
+    """Orders to 汉滨区 itself (a county-level problem): another clerk of the county answers, the clerk who
+    issued the order does not; the medical-insurance order is answered by that department."""
+    clock.set(DRAFTED)
+    county_problem = problem(county_clerk, region=HANBIN, unit="汉滨区住建局", due=20)
+    medical = problem(
+        county_clerk,
+        region=HANBIN,
+        unit="汉滨区医保局",
+        due=20,
+        responsible_sector=Sector.MEDICAL_INSURANCE,
+    )
+    supervision.draft_orders(on=DRAFTED)
+    order = supervision.issue_order(order=order_of(county_problem), by=county_clerk, on=DRAFTED)
+    sector_order = supervision.issue_order(order=order_of(medical), by=county_clerk, on=DRAFTED)
+    assert (order.recipient_region_code, sector_order.recipient_sector) == (HANBIN, Sector.MEDICAL_INSURANCE)
+    colleague = county_colleague(regions)
+    housing_clerk = UserFactory.create(
+        username="housing_clerk", role=Role.DEPARTMENT, region=regions[HANBIN], sector=Sector.HOUSING
+    )
+    before, audited, events = order_state(), AuditEvent.objects.count(), supervision_events()
+    with pytest.raises(PermissionDenied) as exc:
+        supervision.reply_order(order=order, by=county_clerk, on=DRAFTED, reply="已整改")
+    assert str(exc.value) == NOT_THE_RECIPIENT
+    with pytest.raises(PermissionDenied):
+        supervision.reply_order(order=sector_order, by=housing_clerk, on=DRAFTED, reply="已整改")
+    with pytest.raises(PermissionDenied):
+        supervision.reply_order(order=order, by=department_user, on=DRAFTED, reply="已整改")
+    assert order_state() == before
+    assert AuditEvent.objects.count() == audited
+    assert supervision_events() == events
+    assert [supervision.can_answer(u, order) for u in (county_clerk, colleague, department_user)] == [
+        False,
+        True,
+        False,
+    ]
+    assert supervision.reply_order(order=order, by=colleague, on=DRAFTED, reply="已整改").state == (
+        OrderState.REPLIED
+    )
+    answered = supervision.reply_order(order=sector_order, by=department_user, on=DRAFTED, reply="已报销")
+    assert (answered.state, answered.reply) == (OrderState.REPLIED, "已报销")
+
+
+# --- discarding -------------------------------------------------------------------------------------------
+
+
+def close(p: Problem, *, by: User, closer: User, on: dt.date) -> None:
+    services.request_closure(problem=p, by=by, on=on, note="已改造", evidence=[photo()])
+    services.close_problem(problem=p, by=closer, on=on)
+
+
+def test_a_draft_whose_problems_were_all_closed_is_discarded_not_issued(
+    overdue: dict[str, Problem], county_clerk: User, village_cadre: User
+) -> None:
+    supervision.draft_orders(on=DRAFTED)
+    draft = order_of(overdue["housing"])
+    close(overdue["housing"], by=village_cadre, closer=county_clerk, on=DRAFTED)
+    assert Problem.objects.get(pk=overdue["housing"].pk).state == ProblemState.CLOSED
+    before, events = order_state(), supervision_events()
+    with pytest.raises(RectificationRefused) as exc:
+        supervision.issue_order(order=draft, by=county_clerk, on=DRAFTED)
+    assert exc.value.message == "督办单中的问题均已销号，无需签发"
+    assert order_state() == before
+    supervision.discard_order(order=draft, by=county_clerk, on=DRAFTED)
+    assert not SupervisionOrder.objects.filter(pk=draft.pk).exists()
+    assert [o[0] for o in order_state()] == [o[0] for o in before if o[0] != draft.pk]
+    assert supervision_events() == events
+    [deleted] = AuditEvent.objects.filter(
+        object_type="rectification.supervisionorder", object_id=str(draft.pk), action="delete"
+    )
+    assert deleted.actor_id == county_clerk.pk
+    assert deleted.data["before"]["problems"] == [overdue["housing"].pk]
+    assert (deleted.data["before"]["state"], deleted.data["before"]["discarded_on"]) == (
+        OrderState.DRAFT,
+        "2026-06-01",
+    )
+    # The closed problem is not drafted again.
+    assert supervision.draft_orders(on=DRAFTED) == 0
+
+
+@pytest.mark.parametrize("persona", ["town_officer", "village_cadre", "other_county_clerk"])
+def test_discarding_is_refused_to_non_supervisors_and_outside_the_scope_and_changes_nothing(
+    overdue: dict[str, Problem], persona: str, request: pytest.FixtureRequest
+) -> None:
+    supervision.draft_orders(on=DRAFTED)
+    user: User = request.getfixturevalue(persona)
+    before, audited = order_state(), AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied):
+        supervision.discard_order(order=order_of(overdue["dongguan"]), by=user, on=DRAFTED)
+    assert order_state() == before
+    assert AuditEvent.objects.count() == audited
+
+
+def test_an_issued_order_cannot_be_discarded(overdue: dict[str, Problem], county_clerk: User) -> None:
+    supervision.draft_orders(on=DRAFTED)
+    order = supervision.issue_order(order=order_of(overdue["wuli"]), by=county_clerk, on=DRAFTED)
+    before, audited, events = order_state(), AuditEvent.objects.count(), supervision_events()
+    with pytest.raises(RectificationRefused) as exc:
+        supervision.discard_order(order=order, by=county_clerk, on=DRAFTED)
+    assert exc.value.message == "只能作废待签发的督办单，该督办单已签发"
+    assert order_state() == before
+    assert AuditEvent.objects.count() == audited
+    assert supervision_events() == events
+    client = Client()
+    client.force_login(county_clerk)
+    response = client.post(f"/rectification/orders/{order.pk}/discard/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/rectification/orders/{order.pk}/"
+    assert order_state() == before
+
+
+def test_the_order_page_offers_discarding_a_draft_to_its_supervisor(
+    overdue: dict[str, Problem], county_clerk: User
+) -> None:
+    supervision.draft_orders(on=DRAFTED)
+    draft = order_of(overdue["wuli"])
+    client = Client()
+    client.force_login(county_clerk)
+    page = client.get(f"/rectification/orders/{draft.pk}/")
+    assert page.context["can_discard"] is True
+    assert f'action="/rectification/orders/{draft.pk}/discard/"' in page.content.decode()
+    response = client.post(f"/rectification/orders/{draft.pk}/discard/")
+    assert (response.status_code, response["Location"]) == (302, "/rectification/orders/")
+    assert not SupervisionOrder.objects.filter(pk=draft.pk).exists()
+
+
 # --- the ladder -------------------------------------------------------------------------------------------
 
 
@@ -441,14 +643,14 @@ def escalate(kind: str, by: User, on: dt.date, problems: list[Problem], **extra:
 
 
 def test_the_ladder_proposes_exactly_the_expected_units_at_each_step(
-    overdue: dict[str, Problem], clock: Clock, county_clerk: User, town_officer: User
+    overdue: dict[str, Problem], clock: Clock, county_clerk: User, village_cadre: User
 ) -> None:
     supervision.draft_orders(on=DRAFTED)
     supervision.issue_order(order=order_of(overdue["dongguan"]), by=county_clerk, on=DRAFTED)
     supervision.issue_order(order=order_of(overdue["wuli"]), by=county_clerk, on=DRAFTED)
     # The housing order is answered in time, but its problem stays overdue: it counts too.
     housing = supervision.issue_order(order=order_of(overdue["housing"]), by=county_clerk, on=DRAFTED)
-    supervision.reply_order(order=housing, by=town_officer, on=DRAFTED, reply="正在改造")
+    supervision.reply_order(order=housing, by=village_cadre, on=DRAFTED, reply="正在改造")
     clock.set(dt.date(2026, 6, 20))
     # A second order to the town office, for the problem that became overdue on 2026-06-10.
     assert supervision.draft_orders(on=dt.date(2026, 6, 20)) == 2
@@ -527,6 +729,32 @@ def test_an_escalation_names_only_problems_of_the_units_region_and_an_interview_
     assert exc.value.field == "person"
     assert Escalation.objects.count() == 0
     assert supervision_events() == 0
+
+
+def test_an_escalation_cannot_precede_the_assignment_of_its_problems_nor_follow_today(
+    overdue: dict[str, Problem], county_clerk: User
+) -> None:
+    assigned_later = new_problem(
+        by=county_clerk,
+        on=dt.date(2026, 5, 10),
+        region_code=XIGUAN,
+        responsible_unit=TOWN_UNIT,
+        due_on=dt.date(2026, 5, 20),
+    )
+    assert assigned_later.assigned_on == dt.date(2026, 5, 10)
+    problems = [overdue["dongguan"], assigned_later]
+    for day, message in (
+        (dt.date(2026, 4, 30), "日期不能早于所涉问题的交办日期 2026-05-10"),
+        (dt.date(2026, 5, 9), "日期不能早于所涉问题的交办日期 2026-05-10"),
+        (dt.date(2026, 6, 2), "日期不能晚于今天"),
+    ):
+        with pytest.raises(RectificationRefused) as exc:
+            escalate(EscalationKind.CIRCULAR, county_clerk, day, problems)
+        assert (exc.value.field, exc.value.message) == ("on", message)
+    assert Escalation.objects.count() == 0
+    assert supervision_events() == 0
+    record = escalate(EscalationKind.CIRCULAR, county_clerk, dt.date(2026, 5, 10), problems)
+    assert (record.on, set(record.problems.all())) == (dt.date(2026, 5, 10), set(problems))
 
 
 # --- pages -----------------------------------------------------------------------------------------------

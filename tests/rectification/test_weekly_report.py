@@ -30,7 +30,7 @@ from bangfu.rectification.models import (
     SupervisionOrder,
     WeeklyReport,
 )
-from tests.factories import new_problem
+from tests.factories import HouseholdFactory, MemberFactory, new_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -297,7 +297,7 @@ def test_a_correction_makes_version_2_and_leaves_version_1(
     first = report(VILLAGE)
     before = dict(first.figures)
     # A closure request recorded late but dated Saturday: the idle problem was started on 11-21.
-    clock.set(day(9))
+    clock.set(day(8))  # a late entry, within the three days a step may be entered late
     services.request_closure(
         problem=week["idle"], by=village_cadre, on=day(5), note="完成", evidence=[photo()]
     )
@@ -318,8 +318,103 @@ def test_making_every_snapshot_takes_a_bounded_number_of_queries(  # type: ignor
     clock, week, django_assert_max_num_queries
 ) -> None:
     clock.set(day(7))
-    with django_assert_max_num_queries(16):
+    # 16, and the new rows' ids allocated before the insert (SQLite: two reads; PostgreSQL: one nextval)
+    # and read back after it, to count only the rows this run wrote.
+    with django_assert_max_num_queries(18):
         assert reports.make_weekly_reports(week_start=MONDAY) == 8
+
+
+def test_the_overdue_list_hides_the_names_of_the_households_members(  # type: ignore[no-untyped-def]
+    clock, town_officer, county_clerk, django_assert_max_num_queries
+) -> None:
+    clock.set(MONDAY)
+    east = HouseholdFactory()
+    MemberFactory(household=east, name="王一明")
+    MemberFactory(household=east, name="王小红", relation="daughter")
+    west = HouseholdFactory(region_code=OTHER_VILLAGE)
+    MemberFactory(household=west, name="李四")
+    made = {
+        "east": new_problem(
+            by=town_officer,
+            on=MONDAY,
+            due_on=day(1),
+            description="王一明家危房，王小红联系13812345678",
+            household=east,
+        ),
+        # Another household's member is not this problem's to hide.
+        "west": new_problem(
+            by=county_clerk,
+            on=MONDAY,
+            region_code=OTHER_VILLAGE,
+            responsible_unit="五里镇人民政府",
+            due_on=day(2),
+            description="李四反映王一明家漏雨",
+            household=west,
+        ),
+        "plain": new_problem(by=town_officer, on=MONDAY, due_on=day(3), description="王一明家门前路"),
+    }
+    clock.set(day(7))
+    # One region (a few keys: each key's rows by a query of its own) ...
+    assert reports.make_weekly_reports(week_start=MONDAY, region_codes=[VILLAGE]) == 1
+    expected = {
+        zg(made["east"]): "***家危房，***联系***********",
+        zg(made["west"]): "**反映王一明家漏雨",
+        zg(made["plain"]): "王一明家门前路",
+    }
+    listed = {row["code"]: row["description"] for row in report(VILLAGE).figures["overdue_list"]}
+    assert listed == {code: text for code, text in expected.items() if code != zg(made["west"])}
+    # ... and the whole job (every key's rows in one pass; the village's snapshot exists), still a bounded
+    # number of queries.
+    with django_assert_max_num_queries(19):
+        assert reports.make_weekly_reports(week_start=MONDAY) == 5
+    for code in ("610900000000", "610902000000"):
+        listed = {row["code"]: row["description"] for row in report(code).figures["overdue_list"]}
+        assert listed == expected
+    listed = {row["code"]: row["description"] for row in report(OTHER_VILLAGE).figures["overdue_list"]}
+    assert listed == {zg(made["west"]): "**反映王一明家漏雨"}
+
+
+def test_last_weeks_snapshots_are_read_only_for_the_wanted_regions(  # type: ignore[no-untyped-def]
+    clock, week, monkeypatch
+) -> None:
+    clock.set(day(7))
+    assert reports.make_weekly_reports(week_start=W46) == 4
+    read: list[str] = []
+    level_of = reports.level_of
+
+    def spy(code: str) -> Any:
+        read.append(code)
+        return level_of(code)
+
+    # ``_stored_previous`` derives each row's key from its code: the codes it is given are the rows it read.
+    monkeypatch.setattr(reports, "level_of", spy)
+    found = reports._stored_previous("2026-W46", {(VILLAGE, ""), ("610902", Sector.MEDICAL_INSURANCE)})
+    assert read == [VILLAGE]
+    assert found == {(VILLAGE, ""): reports.Counts(assigned=1, new=1, red=1, overdue=1)}
+
+
+def test_a_snapshot_written_meanwhile_by_another_run_is_not_counted(  # type: ignore[no-untyped-def]
+    clock, week, monkeypatch
+) -> None:
+    clock.set(day(7))
+    compute = reports.compute_figures
+
+    def and_another_run(**kwargs: Any) -> Any:
+        figures = compute(**kwargs)
+        # A second worker writes the village's snapshot after this run planned it, before it inserts.
+        WeeklyReport.objects.create(
+            week="2026-W47",
+            week_start=MONDAY,
+            week_end=SUNDAY,
+            region_code=VILLAGE,
+            figures={"by": "the other run"},
+        )
+        return figures
+
+    monkeypatch.setattr(reports, "compute_figures", and_another_run)
+    assert reports.make_weekly_reports(week_start=MONDAY) == 7
+    assert WeeklyReport.objects.filter(week="2026-W47").count() == 8
+    assert report(VILLAGE).figures == {"by": "the other run"}
 
 
 def test_an_unfinished_week_is_refused(clock, week) -> None:  # type: ignore[no-untyped-def]

@@ -30,8 +30,8 @@ insert. No query runs per region.
       "overdue_list": [                # the most overdue first, at most 200 rows, no personal data
         {"code": "ZG0000042", "category": "住房", "region_code": "610902001001", "region_name": "东关村",
          "responsible_unit": "老城街道办事处", "due_on": "2026-11-10", "days_overdue": 12,
-         "description": "…"}          # scrubbed (ID-number-like and phone-like digits masked), ≤ 100 chars
-      ],
+         "description": "…"}          # ID-number-like and phone-like digits and the names of the linked
+      ],                               # household's members masked (boards.public_text), ≤ 100 chars
       "overdue_list_truncated": false,
       "clearance_rate": "64.2",        # green ÷ assigned in %, one decimal (null when nothing was assigned)
       "change": {                      # against the previous week (its stored snapshot, else computed)
@@ -67,9 +67,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.audit import events
-from bangfu.core.masking import scrub
+from bangfu.core.bulkwrite import allocate_ids, chunks
 from bangfu.core.setbased import no_jit
 from bangfu.rectification import access
+from bangfu.rectification.boards import _names_by_household, public_text
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.models import (
     Colour,
@@ -94,6 +95,11 @@ OVERDUE_LIST_MAX: Final = 200
 # Up to this many snapshots at once, each one's overdue rows are read by a query of its own (top 201).
 FEW_KEYS: Final = 4
 DESCRIPTION_MAX: Final = 100
+# Up to this many regions, last week's snapshots are read by their codes; beyond (the whole job), by the
+# ranges of their cities. Longer lists of ids (households, new snapshots) are read this many at a time, so
+# that a statement stays within SQLite's parameters.
+FEW_CODES: Final = 1000
+IN_BATCH: Final = 5000
 MAX_REASON: Final = 500
 # The levels with a snapshot per region, and those that also get one per responsible sector.
 REPORT_LEVELS: Final = (Level.CITY, Level.COUNTY, Level.TOWN, Level.VILLAGE)
@@ -269,6 +275,7 @@ def _overdue_lists(week_end: dt.date, scope: Q | None, keys: _Keys) -> dict[Key,
         "responsible_sector",
         "due_on",
         "description",
+        "household_id",
     )
     if keys.wanted is not None and len(keys.wanted) <= FEW_KEYS:
         # A few regions (the command's --region, a correction): the top rows of each, not every overdue row.
@@ -389,9 +396,24 @@ def _campaigns(week_end: dt.date, scope: Q | None, keys: _Keys) -> dict[Key, lis
 
 
 def _stored_previous(week: str, wanted: set[Key]) -> dict[Key, Counts]:
-    """The counts of last week's stored snapshots (latest versions) of the wanted keys."""
+    """The counts of last week's stored snapshots (latest versions) of the wanted keys: only the rows of the
+    wanted regions and sectors are read (per sector by the regions' codes; for very many regions, by the
+    ranges of their cities)."""
+    by_sector: dict[str, set[str]] = defaultdict(set)
+    for prefix, sector in wanted:
+        by_sector[sector].add(full_code(prefix))
+    if not by_sector:
+        return {}
+    where = Q()
+    for sector, codes in sorted(by_sector.items()):
+        within = (
+            Q(region_code__in=sorted(codes))
+            if len(codes) <= FEW_CODES
+            else scope_q("region_code", sorted({code[:4] for code in codes}))
+        )
+        where |= Q(sector=sector) & within
     rows = (
-        WeeklyReport.objects.filter(week=week)
+        WeeklyReport.objects.filter(where, week=week)
         .latest_versions()
         .annotate(
             f_assigned=KT("figures__assigned"),
@@ -452,8 +474,22 @@ def _names(codes: Iterable[str]) -> dict[str, str]:
     return {code: name for code, name in rows if code in wanted}
 
 
-def _overdue_row(row: tuple[Any, ...], week_end: dt.date, names: dict[str, str]) -> dict[str, Any]:
-    pk, category, code, unit, _sector, due_on, description = row
+def _private_names(household_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """The names of the members of these households (``boards._names_by_household``): one query, one per
+    ``IN_BATCH`` households for the whole job."""
+    found: dict[int, tuple[str, ...]] = {}
+    for batch in chunks(sorted(household_ids), IN_BATCH):
+        found.update(_names_by_household(batch))
+    return found
+
+
+def _overdue_row(
+    row: tuple[Any, ...],
+    week_end: dt.date,
+    names: dict[str, str],
+    private: dict[int, tuple[str, ...]],
+) -> dict[str, Any]:
+    pk, category, code, unit, _sector, due_on, description, household_id = row
     return {
         "code": f"ZG{pk:07d}",
         "category": category,
@@ -462,7 +498,7 @@ def _overdue_row(row: tuple[Any, ...], week_end: dt.date, names: dict[str, str])
         "responsible_unit": unit,
         "due_on": due_on.isoformat(),
         "days_overdue": (week_end - due_on).days,
-        "description": scrub(description)[:DESCRIPTION_MAX],
+        "description": public_text(description, private.get(household_id, ()))[:DESCRIPTION_MAX],
     }
 
 
@@ -536,10 +572,9 @@ def compute_figures(
     computed: dict[Key, Counts] = {}
     if targets - set(previous):
         computed = _counts(previous_start, previous_start + dt.timedelta(days=6), scope, keys)
-    names = _names(
-        [full_code(prefix) for prefix in prefixes]
-        + [row[2] for key in targets for row in overdue.get(key, ())[:OVERDUE_LIST_MAX]]
-    )
+    shown = [row for key in targets for row in overdue.get(key, ())[:OVERDUE_LIST_MAX]]
+    names = _names([full_code(prefix) for prefix in prefixes] + [row[2] for row in shown])
+    private = _private_names({row[7] for row in shown if row[7] is not None})
     figures: dict[Key, dict[str, Any]] = {}
     for key in targets:
         prefix, sector = key
@@ -564,7 +599,7 @@ def compute_figures(
             "open": {"red": this.red, "yellow": this.yellow, "total": this.open},
             "green": this.green,
             "overdue": this.overdue,
-            "overdue_list": [_overdue_row(row, week_end, names) for row in rows[:OVERDUE_LIST_MAX]],
+            "overdue_list": [_overdue_row(row, week_end, names, private) for row in rows[:OVERDUE_LIST_MAX]],
             "overdue_list_truncated": len(rows) > OVERDUE_LIST_MAX,
             "clearance_rate": this.clearance_rate,
             "change": change,
@@ -598,6 +633,10 @@ def make_weekly_reports(
     (``access.can_correct_reports``) and see the regions; the next version of each selected snapshot is
     written beside the earlier ones.
 
+    The count is of the rows this call wrote: a snapshot a concurrent run wrote first (skipped by the
+    insert) is not counted. The rows get their ids before the insert (``allocate_ids``), and the count is
+    of those ids that exist afterwards.
+
     Raises ``ValueError`` for a bad region code, ``RectificationRefused`` (week not a Monday or not yet over,
     reason too long) and ``PermissionDenied``. Side effects: ``WeeklyReport`` rows (one bulk insert); for a
     correction, an audit event per new version.
@@ -626,31 +665,49 @@ def make_weekly_reports(
         if not plan.versions:
             return 0
         figures = compute_figures(week_start=week_start, wanted=set(plan.versions), scope=plan.scope)
-        reports = [
-            WeeklyReport(
-                week=week,
-                week_start=week_start,
-                week_end=week_end,
-                region_code=full_code(key[0]),
-                sector=key[1],
-                version=version,
-                figures=figures[key],
-                reason=text,
-                generated_by=by,
-            )
-            for key, version in sorted(plan.versions.items())
-        ]
-        # A second run at the same time (two workers) must not fail the job: the first one's rows stand.
-        WeeklyReport.objects.bulk_create(reports, batch_size=500, ignore_conflicts=not correcting)
+        written = _write(
+            [
+                WeeklyReport(
+                    week=week,
+                    week_start=week_start,
+                    week_end=week_end,
+                    region_code=full_code(key[0]),
+                    sector=key[1],
+                    version=version,
+                    figures=figures[key],
+                    reason=text,
+                    generated_by=by,
+                )
+                for key, version in sorted(plan.versions.items())
+            ],
+            correcting=correcting,
+        )
         if correcting and by is not None:
-            for report in reports:
+            for report in written:
                 events.created(
                     actor=by,
                     obj=report,
                     after=events.snapshot(report, ("week", "region_code", "sector", "version", "reason")),
                     request=request,
                 )
-    return len(reports)
+    return len(written)
+
+
+def _write(reports: list[WeeklyReport], *, correcting: bool) -> list[WeeklyReport]:
+    """Insert ``reports`` and return those actually written. Ids are allocated first (within ``no_jit``'s
+    transaction: on SQLite it holds the write lock), so the rows written are exactly those of these ids
+    found afterwards; a row another run wrote first is skipped by the insert and left out. A correction
+    fails instead on such a conflict (``IntegrityError``)."""
+    for report, pk in zip(reports, allocate_ids(WeeklyReport, len(reports)), strict=True):
+        report.pk = pk
+    # A second run at the same time (two workers) must not fail the job: the first one's rows stand.
+    WeeklyReport.objects.bulk_create(reports, batch_size=500, ignore_conflicts=not correcting)
+    if correcting:
+        return reports
+    found: set[int] = set()
+    for batch in chunks([report.pk for report in reports], IN_BATCH):
+        found.update(WeeklyReport.objects.filter(pk__in=batch).order_by().values_list("pk", flat=True))
+    return [report for report in reports if report.pk in found]
 
 
 def correct_weekly_report(

@@ -29,11 +29,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import policy
+from bangfu.accounts.models import Role
 from bangfu.audit import events
-from bangfu.core.masking import scrub
 from bangfu.policy import deadlines
 from bangfu.policy.exceptions import PolicyError
 from bangfu.rectification import access
+from bangfu.rectification.boards import _names_by_household, public_text
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.models import (
     MAX_TEXT,
@@ -218,12 +219,14 @@ def _date_text(day: dt.date | None) -> str:
 def order_context(order: SupervisionOrder, *, on: dt.date | None = None) -> dict[str, Any]:
     """What the Word template is filled with; overdue days as of the issue day (a draft: ``on``/today).
 
-    Descriptions go through ``scrub``: an order is an internal document, but it travels by fax and e-mail
-    and must not carry an ID number or a phone number someone typed into a description.
+    Descriptions go through ``boards.public_text``: an order is an internal document, but it travels by fax
+    and e-mail and must not carry an ID number or a phone number someone typed into a description, nor the
+    names of the members of the household a problem is about (all households' names in one query).
     """
     as_of = order.issued_on or on or timezone.localdate()
     problems = list(order.problems.select_related("category").order_by("due_on", "pk"))
     names = region_names(p.region_code for p in problems)
+    private = _names_by_household(p.household_id for p in problems if p.household_id)
     return {
         "number": order.number or _("（待签发）"),
         "issuing_office": order.issuing_office,
@@ -234,7 +237,7 @@ def order_context(order: SupervisionOrder, *, on: dt.date | None = None) -> dict
                 "code": p.code,
                 "category": p.category.name,
                 "region": names.get(p.region_code, p.region_code),
-                "description": scrub(p.description),
+                "description": public_text(p.description, private.get(p.household_id, ())),
                 "due_on": p.due_on.isoformat(),
                 "overdue_days": _overdue_days(p.due_on, as_of) if p.closed_on is None else 0,
             }
@@ -358,13 +361,59 @@ def issue_order(
     return locked
 
 
+def can_answer(user: Any, order: SupervisionOrder) -> bool:
+    """Whether ``user`` answers ``order`` for the supervised unit, never the user who issued it:
+
+    * a sector department of the order's sector whose scope holds the recipient region;
+    * another replying role whose scope holds the recipient region and whose own region lies below the
+      issuing region (a county's order about a village is answered by the town or the village) or is the
+      recipient region itself (an order to a county-level unit, answered by a colleague of the issuer).
+
+    So the office that issued an order about a lower level cannot answer it and take a late order off the
+    ladder. No query."""
+    if not access.can_reply(user) or not code_visible_to(user, order.recipient_region_code):
+        return False
+    if order.issued_by_id is not None and order.issued_by_id == user.pk:
+        return False
+    if user.role == Role.DEPARTMENT:
+        return bool(order.recipient_sector) and user.sector == order.recipient_sector
+    own = str(user.region_id)
+    return own == order.recipient_region_code or len(prefix_of(own)) > len(prefix_of(order.region_code))
+
+
+def discard_order(*, order: SupervisionOrder, by: User, on: dt.date, request: Any = None) -> None:
+    """作废 a draft (a supervisor whose scope holds the recipient): e.g. one whose problems were all closed
+    before it was issued, which can no longer be issued. A draft was never sent, so it is deleted; the
+    audit trail keeps its last values (problems included) with the day ``on``. No timeline event (the
+    draft never was one). Raises ``PermissionDenied`` and ``RectificationRefused`` (not a draft).
+    """
+    if not access.can_supervise(by) or not code_visible_to(by, order.recipient_region_code):
+        raise PermissionDenied(_("您不能作废该督办单。"))
+    _check_day(on)
+    with transaction.atomic():
+        locked = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
+        if locked.state != OrderState.DRAFT:
+            raise RectificationRefused(_("只能作废待签发的督办单，该督办单已签发"))
+        if on < locked.drafted_on:
+            raise RectificationRefused(_("作废日期不能早于拟稿日期"), field="on")
+        before = {
+            "id": locked.pk,
+            **events.snapshot(locked, (*ORDER_FIELDS, "problems")),
+            "discarded_on": on.isoformat(),
+        }
+        events.deleted(actor=by, obj=locked, before=before, request=request)
+        locked.delete()
+
+
 def reply_order(
     *, order: SupervisionOrder, by: User, on: dt.date, reply: str, request: Any = None
 ) -> SupervisionOrder:
-    """督办回复: the recipient (a replying role whose scope holds the recipient region and, for a sector
-    department, the order's sector) answers an issued order in writing.
+    """督办回复: the recipient answers an issued order in writing — a replying role of the recipient region
+    itself (``can_answer``: not a level above it, not the issuer; a sector department only in the order's
+    sector).
 
-    Side effects: the order replied, a ``supervision_reply`` event on each of its problems, an audit event.
+    Raises ``PermissionDenied`` and ``RectificationRefused``. Side effects: the order replied, a
+    ``supervision_reply`` event on each of its problems, an audit event.
     """
     if not access.can_reply(by):
         raise PermissionDenied(_("您的角色不能回复督办单。"))
@@ -375,6 +424,10 @@ def reply_order(
             locked = SupervisionOrder.objects.visible_to(by).select_for_update().get(pk=order.pk)
         except SupervisionOrder.DoesNotExist as exc:
             raise PermissionDenied(_("该督办单不在您的管辖范围内。")) from exc
+        if not can_answer(by, locked):
+            raise PermissionDenied(
+                _("督办单须由被督办单位回复，签发人和签发单位所在层级及以上不能代为回复。")
+            )
         if locked.state != OrderState.ISSUED:
             raise RectificationRefused(
                 _("该督办单当前为“%(state)s”，不能回复") % {"state": locked.get_state_display()}
@@ -635,17 +688,23 @@ def record_escalation(
     if not ids:
         raise RectificationRefused(_("请选择涉及的问题"), field="problems")
     lo, hi = prefix_bounds(prefix_of(unit_region_code))
-    found = set(
+    found = dict(
         Problem.objects.visible_to(by)
         .issued()
         .filter(pk__in=ids, region_code__gte=lo, region_code__lt=hi)
-        .values_list("pk", flat=True)
+        .values_list("pk", "assigned_on")
     )
     if missing := [pk for pk in ids if pk not in found]:
         raise RectificationRefused(
             _("问题%(codes)s不在该单位所在区域内或不在您的管辖范围内")
             % {"codes": "、".join(f"ZG{pk:07d}" for pk in missing)},
             field="problems",
+        )
+    # A step about problems cannot precede their assignment (nor, by ``_check_day``, be after today).
+    latest = max((day for day in found.values() if day is not None), default=None)
+    if latest is not None and on < latest:
+        raise RectificationRefused(
+            _("日期不能早于所涉问题的交办日期 %(day)s") % {"day": latest.isoformat()}, field="on"
         )
     region_code = str(by.region_id)
     with transaction.atomic():

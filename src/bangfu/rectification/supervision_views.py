@@ -1,6 +1,6 @@
 """Supervision pages under /rectification/ (名称空间 ``rectification``): supervision orders (督办单) — the
-list, one order with its problems and its issue or reply form, the Word download — and the escalation ladder
-(通报 / 约谈 / 移交纪检): its records, the units it proposes, and the form to record a step.
+list, one order with its problems and its issue, discard or reply form, the Word download — and the
+escalation ladder (通报 / 约谈 / 移交纪检): its records, the units it proposes, and the form to record a step.
 
 Thin: rows come through ``visible_to`` only (a draft order only to supervisors: it is not yet addressed to
 anyone); every write goes through ``rectification.supervision``, which checks role and scope again.
@@ -140,7 +140,9 @@ def _detail(
     }
     if order.state == OrderState.DRAFT and access.can_supervise(user):
         context["issue"] = issue or IssueForm()
-    if order.state == OrderState.ISSUED and access.can_reply(user):
+        context["can_discard"] = True
+    # Only the recipient itself answers: not a level above it, not the issuer (``supervision.can_answer``).
+    if order.state == OrderState.ISSUED and supervision.can_answer(user, order):
         context["reply"] = reply or ReplyForm()
     return render(request, "rectification/order_detail.html", context, status=status)
 
@@ -170,6 +172,23 @@ def order_issue(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("督办单已签发：%(number)s。") % {"number": order.number})
             return redirect("rectification:order-detail", pk=order.pk)
     return _detail(request, user, order, issue=form)
+
+
+@role_required(*BUSINESS_ROLES)
+@require_POST
+def order_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """作废 a draft (supervisors whose scope holds the recipient): it is deleted, the audit trail keeps it."""
+    user = _reader(request)
+    if not access.can_supervise(user):
+        raise PermissionDenied(_("您的角色不能作废督办单。"))
+    order = _order(user, pk)
+    try:
+        supervision.discard_order(order=order, by=user, on=timezone.localdate(), request=request)
+    except RectificationRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("rectification:order-detail", pk=order.pk)
+    messages.success(request, _("督办单草稿已作废。"))
+    return redirect("rectification:order-list")
 
 
 @role_required(*BUSINESS_ROLES)

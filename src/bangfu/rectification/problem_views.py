@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
 from bangfu.core.setbased import no_jit
+from bangfu.monitoring.models import Visit
 from bangfu.rectification import access, services
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.forms import IssueForm, ListForm, NoteForm, ProblemFilter, ProblemForm, VerifyForm
@@ -38,6 +39,7 @@ from bangfu.rectification.models import (
     Problem,
     ProblemEvent,
     ProblemList,
+    ProblemSource,
     ProblemState,
     colour_expression,
 )
@@ -355,6 +357,16 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"region_code": str(user.region_id or "")}
     if problem_list is not None:
         initial.update(source=problem_list.source, campaign=problem_list.campaign_id)
+    visit = _visit(user, request.GET.get("visit") or request.POST.get("visit"))
+    if visit is not None:
+        # A problem found on a visit (走访发现): the household, its village, the day and the visit's note.
+        initial.update(
+            source=ProblemSource.VISIT,
+            region_code=visit.region_code,
+            household_number=visit.case.household.household_number,
+            found_on=visit.on,
+            description=visit.note,
+        )
     form = ProblemForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -389,7 +401,17 @@ def problem_new(request: HttpRequest) -> HttpResponse:
             if problem_list is not None:
                 return redirect("rectification:list-detail", pk=problem_list.pk)
             return redirect("rectification:problem-detail", pk=problem.pk)
-    return render(request, "rectification/problem_form.html", {"form": form, "problem_list": problem_list})
+    context = {"form": form, "problem_list": problem_list, "visit": visit}
+    return render(request, "rectification/problem_form.html", context)
+
+
+def _visit(user: User, pk: str | None) -> Visit | None:
+    """The visit a problem is raised from (``?visit=<id>``), if the user may read it (404 otherwise)."""
+    if not pk:
+        return None
+    return get_for_user(
+        Visit.objects.select_related("case__household"), user, pk=int(pk) if pk.isdigit() else 0
+    )
 
 
 def _household(user: User, number: str, region_code: str) -> Household | None:

@@ -260,6 +260,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from bangfu.core.setbased import no_jit
     from bangfu.rectification import reports
     from bangfu.rectification.models import Problem, WeeklyReport
 
@@ -277,7 +278,7 @@ def main() -> None:
             week=reports.week_label(week_start), region_code="610900000000", sector=""
         ).figures
 
-    runs: dict[str, list[float]] = {"all": [], "city": [], "raw": []}
+    runs: dict[str, list[float]] = {"all": [], "city": [], "raw": [], "raw_no_jit": []}
     made = 0
     figures: dict[str, Any] = {}
     for _ in range(args.repeat):
@@ -288,11 +289,18 @@ def main() -> None:
         started = time.perf_counter()
         raw = raw_city(week_start)
         runs["raw"].append(time.perf_counter() - started)
+        # The same query as the pages and reports run it on PostgreSQL: without JIT (core.setbased.no_jit).
+        started = time.perf_counter()
+        with no_jit():
+            raw_city(week_start)
+        runs["raw_no_jit"].append(time.perf_counter() - started)
     total, one_city, base = (statistics.median(runs[k]) for k in ("all", "city", "raw"))
     print(f"| measurement | {connection.vendor} |\n|---|---|")
     print(f"| all snapshots ({made:,}) | {total:.2f} s ({total / max(made, 1) * 1000:.2f} ms per snapshot) |")
     print(f"| city snapshot alone | {one_city:.2f} s |")
     print(f"| raw SQL, city counts | {base:.2f} s |")
+    if connection.vendor == "postgresql":
+        print(f"| raw SQL, city counts, without JIT | {statistics.median(runs['raw_no_jit']):.2f} s |")
     print(f"| city snapshot ÷ raw SQL | {one_city / base:.1f}× |")
     ours = {
         "assigned": figures["assigned"],

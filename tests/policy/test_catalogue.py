@@ -73,6 +73,13 @@ DEMO = {
     ("employment.no_contribution_months", "61", D(2021, 1, 1), 3),
     ("welfare_post.max_hire_age", "61", D(2021, 1, 1), 60),
     ("welfare_post.max_hire_age_relaxed", "61", D(2021, 1, 1), 65),
+    ("rectification.start_within", "61", D(2021, 1, 1), (3, "working")),
+    ("rectification.county_verifies_red", "61", D(2021, 1, 1), 1),
+    ("rectification.backdate_days", "61", D(2021, 1, 1), 3),
+    ("deadline.supervision_reply", "61", D(2021, 1, 1), (3, "working")),
+    ("rectification.circular_after_orders", "61", D(2021, 1, 1), 2),
+    ("rectification.interview_after_circulars", "61", D(2021, 1, 1), 2),
+    ("rectification.referral_after_interviews", "61", D(2021, 1, 1), 1),
 }
 VILLAGE = "610902001001"
 
@@ -103,7 +110,7 @@ def test_no_seeded_row_is_a_demo_assumption(db: None) -> None:
 def test_the_demo_adds_its_assumptions_for_shaanxi_once(demo_policy: None) -> None:
     assert _stored() == NATIONAL | DEMO
     shaanxi = PolicyValue.objects.filter(region_prefix="61")
-    assert shaanxi.count() == len(DEMO_POLICY) == 20
+    assert shaanxi.count() == len(DEMO_POLICY) == 27
     assert all("演示假设" in row.source_note and row.created_by_id is None for row in shaanxi)
     line = PolicyValue.objects.get(key="monitoring_line", region_prefix="61")
     assert line.source_note.startswith("演示假设，不是陕西省公布的数字")

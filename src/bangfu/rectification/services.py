@@ -83,7 +83,7 @@ def clean_text(value: Any, *, limit: int, field: str, label: str, required: bool
     return text
 
 
-def _check_day(
+def check_day(
     on: dt.date, *, not_before: dt.date | None = None, field: str = "on", region: str | None = None
 ) -> None:
     """``on`` not after today, not before ``not_before``, and — for a step of the work (``region`` given) —
@@ -275,7 +275,7 @@ def create_problem(
         raise RectificationRefused(_("立行立改的问题直接登记，不列入待交办清单"), field="fixed_on_the_spot")
     checked = clean_evidence(evidence, required=fixed_on_the_spot)
     if fixed_on_the_spot:
-        _check_day(on, field="found_on", region=fields["region_code"])
+        check_day(on, field="found_on", region=fields["region_code"])
     with transaction.atomic():
         if problem_list is not None:
             problem_list = _draft_list_for(problem_list, by=by, region_code=fields["region_code"])
@@ -335,7 +335,7 @@ def check_problem_fields(
     """The checked fields of a new problem (shared by the screen, the API and the ledger import)."""
     from bangfu.accounts.models import Sector
 
-    _check_day(on, field="found_on")
+    check_day(on, field="found_on")
     if source not in ProblemSource.values:
         raise RectificationRefused(_("问题来源不在代码表中"), field="source")
     if not category.active:
@@ -476,7 +476,7 @@ def issue_list(*, problem_list: ProblemList, by: User, on: dt.date, request: Any
     """
     if not access.can_issue(by) or not code_visible_to(by, problem_list.region_code):
         raise PermissionDenied(_("您不能交办该问题清单。"))
-    _check_day(on, region=problem_list.region_code)
+    check_day(on, region=problem_list.region_code)
     with transaction.atomic():
         locked = ProblemList.objects.select_for_update().get(pk=problem_list.pk)
         if locked.state != ListState.DRAFT:
@@ -558,7 +558,7 @@ def _step(
             .values_list("on", flat=True)
             .first()
         )
-        _check_day(on, not_before=max(filter(None, (locked.assigned_on, last))), region=locked.region_code)
+        check_day(on, not_before=max(filter(None, (locked.assigned_on, last))), region=locked.region_code)
         before = events.snapshot(locked, PROBLEM_FIELDS)
         method()
         if apply is not None:

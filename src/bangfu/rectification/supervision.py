@@ -47,7 +47,7 @@ from bangfu.rectification.models import (
     ProblemState,
     SupervisionOrder,
 )
-from bangfu.rectification.services import _check_day, clean_text
+from bangfu.rectification.services import check_day, clean_text
 from bangfu.regions.codes import Level, is_valid_code, level_of, parent_code, prefix_bounds, prefix_of
 from bangfu.regions.models import Region
 from bangfu.regions.scoping import code_visible_to
@@ -308,7 +308,7 @@ def issue_order(
     """
     if not access.can_supervise(by) or not code_visible_to(by, order.recipient_region_code):
         raise PermissionDenied(_("您不能签发该督办单。"))
-    _check_day(on)
+    check_day(on)
     given = clean_text(number, limit=60, field="number", label=_("督办单编号"))
     with transaction.atomic():
         _lock_region(order.region_code)
@@ -389,7 +389,7 @@ def discard_order(*, order: SupervisionOrder, by: User, on: dt.date, request: An
     """
     if not access.can_supervise(by) or not code_visible_to(by, order.recipient_region_code):
         raise PermissionDenied(_("您不能作废该督办单。"))
-    _check_day(on)
+    check_day(on)
     with transaction.atomic():
         locked = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
         if locked.state != OrderState.DRAFT:
@@ -418,7 +418,7 @@ def reply_order(
     if not access.can_reply(by):
         raise PermissionDenied(_("您的角色不能回复督办单。"))
     text = clean_text(reply, limit=MAX_TEXT, field="reply", label=_("回复内容"), required=True)
-    _check_day(on)
+    check_day(on)
     with transaction.atomic():
         try:
             locked = SupervisionOrder.objects.visible_to(by).select_for_update().get(pk=order.pk)
@@ -671,7 +671,7 @@ def record_escalation(
         raise RectificationRefused(_("类型不在代码表中"), field="kind")
     if unit_sector and unit_sector not in Sector.values:
         raise RectificationRefused(_("行业部门不在代码表中"), field="unit_sector")
-    _check_day(on)
+    check_day(on)
     fields = {
         "unit": clean_text(unit, limit=100, field="unit", label=_("涉及单位"), required=True),
         "text": clean_text(text, limit=MAX_TEXT, field="text", label=_("内容"), required=True),
@@ -700,7 +700,7 @@ def record_escalation(
             % {"codes": "、".join(f"ZG{pk:07d}" for pk in missing)},
             field="problems",
         )
-    # A step about problems cannot precede their assignment (nor, by ``_check_day``, be after today).
+    # A step about problems cannot precede their assignment (nor, by ``check_day``, be after today).
     latest = max((day for day in found.values() if day is not None), default=None)
     if latest is not None and on < latest:
         raise RectificationRefused(

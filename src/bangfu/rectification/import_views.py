@@ -29,7 +29,7 @@ from bangfu.core.htmx import HtmxHttpRequest
 from bangfu.rectification import access, importing, layout
 from bangfu.rectification.exceptions import RectificationRefused
 from bangfu.rectification.models import ListState, Problem, ProblemList
-from bangfu.regions.scoping import OutOfScope, code_visible_to, get_for_user
+from bangfu.regions.scoping import get_for_user
 from bangfu.registry.forms import ImportUploadForm
 from bangfu.registry.importing import write_upload
 from bangfu.registry.models import ImportRun, ImportStatus
@@ -103,13 +103,10 @@ def list_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _run_for(user: User, pk: int) -> ImportRun:
-    """A ledger run of the user's scope, or one they uploaded; another region's is not found."""
-    run = ImportRun.objects.filter(pk=pk, kind=importing.KIND).select_related("created_by").first()
-    if run is None:
-        raise Http404
-    if run.created_by_id != user.pk and not code_visible_to(user, run.region_code):
-        raise OutOfScope(model=ImportRun, lookup={"pk": pk})
-    return run
+    """A ledger run of the user's scope; another region's is not found (404, audited as out of scope)."""
+    return get_for_user(
+        ImportRun.objects.filter(kind=importing.KIND).select_related("created_by"), user, pk=pk
+    )
 
 
 def _context(request: HttpRequest, user: User, run: ImportRun) -> dict[str, Any]:

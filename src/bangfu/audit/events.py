@@ -18,6 +18,7 @@ mask. A revealed value is never recorded — only which field was revealed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -172,6 +173,9 @@ def _model_field(model: type[models.Model] | None, key: str) -> models.Field[Any
     return field if isinstance(field, models.Field) else None
 
 
+# What a key of a model is depends only on the model's fields and the key lists above: decided once per
+# (model, key), since an import masks the same few keys for each of tens of thousands of events.
+@functools.lru_cache(maxsize=4096)
 def _personal_kind(model: type[models.Model] | None, key: str) -> str | None:
     kind = getattr(_model_field(model, key), "personal_kind", None)
     if kind:
@@ -182,6 +186,7 @@ def _personal_kind(model: type[models.Model] | None, key: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_secret(model: type[models.Model] | None, key: str) -> bool:
     if key in SECRET_KEYS or any(key.endswith(f"_{name}") for name in SECRET_KEYS):
         return True

@@ -176,6 +176,8 @@ class Table:
     _sheet: python_calamine.CalamineSheet | None = field(default=None, repr=False)
     _first_col: int = field(default=0, repr=False)
     _merges: list[tuple[int, int, int, int]] = field(default_factory=list, repr=False)
+    # Row number -> kind of the rows below the header that are no data, once ``row_count`` has looked.
+    _other_rows: dict[int, str] | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator[SheetRow]:
         """The data rows below the header in sheet order; blank rows, notes and totals are skipped.
@@ -189,8 +191,9 @@ class Table:
         positions = [self.columns[key].index - self._first_col for key in keys]
         pick = _picker(positions)
         fill = _MergeFill(self._merges, first_col=self._first_col)
+        other = self._other_rows
         for number, row in self._data_rows():
-            kind = _row_kind(row)
+            kind = _row_kind(row) if other is None else other.get(number, "data")
             if kind == "blank":
                 continue
             if kind == "note":
@@ -207,8 +210,18 @@ class Table:
 
     @cached_property
     def row_count(self) -> int:
-        """How many rows ``rows()`` yields (one pass over the sheet, without building the values)."""
-        return sum(1 for _number, row in self._data_rows() if _row_kind(row) == "data")
+        """How many rows ``rows()`` yields (one pass over the sheet, without building the values). The pass
+        keeps the few rows that are no data, so that ``rows()`` need not classify every row again."""
+        other: dict[int, str] = {}
+        count = 0
+        for number, row in self._data_rows():
+            kind = _row_kind(row)
+            if kind == "data":
+                count += 1
+            else:
+                other[number] = kind
+        self._other_rows = other
+        return count
 
     def header_problems(self) -> list[LocatedProblem]:
         """Missing required columns and duplicated columns (errors), unknown columns (warnings)."""

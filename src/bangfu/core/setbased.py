@@ -124,7 +124,7 @@ def no_jit() -> Iterator[None]:
     PostgreSQL compiles a plan whose estimated cost passes ``jit_above_cost``; a count with a CASE per row
     over ~100,000 problems passes it and spends about half a second compiling what then runs in a tenth of
     that (bench/weekly_report.py: the city's board 815 ms with JIT, 233 ms without). Pages and reports that
-    count by colour run inside this; the screening's long queries keep the server's setting.
+    count by colour run inside this (the screening's sessions turn JIT off in their own settings).
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -105,8 +105,8 @@ MEMBER_FIELDS: Final = (
 HOUSEHOLD_FIELDS: Final = ("household_type", "is_exited_poor", "relocated")
 MAX_DAYS: Final = 3660
 # The temporary table of each household's latest income statement up to the screening day (household_id,
-# statement_id, net_income), built once per run by ``screening`` for the rules that read incomes (where
-# ``tabled_incomes``).
+# statement_id, net_income), built once per run by ``screening`` for the rules over a household's total
+# (``income_share``, where ``tabled_incomes``).
 LATEST_INCOME: Final = "monitoring_latest_income"
 
 Resolve = Callable[[str], Any]

@@ -190,7 +190,7 @@ def test_a_draft_list_is_hidden_from_owners_until_issued(clock, county_clerk, vi
     assert client_for(village_cadre).get(f"/rectification/problems/{problem.pk}/").status_code == 200
 
 
-def test_the_board_counts_by_colour_and_region(clock, town_officer, county_clerk):  # type: ignore[no-untyped-def]
+def test_the_board_counts_by_colour_and_region(clock, town_officer, county_clerk, city_hq):  # type: ignore[no-untyped-def]
     clock.set(MONDAY)
     new_problem(by=town_officer, on=MONDAY, due_on=MONDAY + dt.timedelta(days=1))
     new_problem(by=town_officer, on=MONDAY, region_code="610902001002")
@@ -200,6 +200,12 @@ def test_the_board_counts_by_colour_and_region(clock, town_officer, county_clerk
     assert 'data-count="yellow">1<' in page
     assert 'data-count="green">0<' in page
     assert 'data-region="610902001000"' in page
+    assert "data-red>" in page  # the county's red problems, listed
+    # Above the county the board is the per-county table; the red problems are the ledger filtered by colour.
+    page = client_for(city_hq).get("/rectification/").content.decode()
+    assert 'data-count="red">1<' in page
+    assert "data-red>" not in page
+    assert "/rectification/problems/?colour=red" in page
 
 
 def test_the_list_filters_by_colour(clock, town_officer):  # type: ignore[no-untyped-def]

@@ -129,13 +129,19 @@ def _board(user: User) -> dict[str, Any]:
         else Problem.objects.none()
     )
     to_verify = [p for p in to_verify[:PAGE] if access.can_verify_level(user, p.verifier_level)]
-    red = list(
-        _problems(user)
-        .open()
-        .as_of(today)
-        .annotate(c=colour_expression(today))
-        .filter(c=Colour.RED)
-        .order_by("due_on", "pk")[:PAGE]
+    # The red problems to act on, most overdue first, from the county down: above it the board is the
+    # per-county table, and the whole city's red problems are the ledger filtered by colour (a second
+    # pass over a city's problems would double the page's time for a list nobody there works through).
+    red = (
+        list(
+            _problems(user)
+            .open()
+            .annotate(c=colour_expression(today))
+            .filter(c=Colour.RED)
+            .order_by("due_on", "pk")[:PAGE]
+        )
+        if level >= Level.COUNTY
+        else []
     )
     _named([*red, *to_verify])
     return {

@@ -73,6 +73,8 @@ def test_a_cadre_records_a_problem_found_in_a_self_check(clock, village_cadre): 
     page = client_for(village_cadre).get(response["Location"]).content.decode()
     assert "二组自来水管冻裂" in page
     assert 'data-form="progress"' in page
+    # The date inputs come filled with today, in the form a browser's date picker reads.
+    assert f'name="progress-on" value="{MONDAY.isoformat()}"' in page
 
 
 def test_a_problem_fixed_on_the_spot_needs_its_evidence(clock, village_cadre):  # type: ignore[no-untyped-def]
@@ -157,6 +159,8 @@ def test_progress_closure_and_verification_through_the_pages(clock, village_cadr
         EventKind.CLOSED,
         EventKind.COLOUR_CHANGED,  # yellow -> green, the same day
     ]
+    # A colour follows from the facts: its change is nobody's act.
+    assert ProblemEvent.objects.get(problem=problem, kind=EventKind.COLOUR_CHANGED).by is None
     evidence = Evidence.objects.filter(event__problem=problem).order_by("pk").first()
     assert evidence is not None
     response = cadre.get(f"/rectification/evidence/{evidence.pk}/")

@@ -43,7 +43,9 @@ class EvidenceField(forms.FileField):
 
 
 def _date(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    return forms.DateField(
+        label=label, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}), **kwargs
+    )
 
 
 class ProblemForm(forms.Form):

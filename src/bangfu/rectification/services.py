@@ -199,9 +199,10 @@ def _record(
     return event
 
 
-def recolour_one(problem: Problem, *, on: dt.date, by: User | None = None) -> None:
-    """Record the problem's colour as of ``on`` if it changed (a 变色 event); the problem is locked/saved by
-    the caller."""
+def recolour_one(problem: Problem, *, on: dt.date) -> None:
+    """Record the problem's colour as of ``on`` if it changed (a 变色 event, by no one: a colour follows from
+    dates and steps, so the step that happened to notice a change did not make it); the problem is locked
+    and saved by the caller."""
     colour = problem.colour_as_of(on=on)
     if colour != problem.colour:
         ProblemEvent.objects.create(
@@ -209,7 +210,6 @@ def recolour_one(problem: Problem, *, on: dt.date, by: User | None = None) -> No
             region_code=problem.region_code,
             kind=EventKind.COLOUR_CHANGED,
             on=on,
-            by=by,
             colour_from=problem.colour,
             colour_to=colour,
         )
@@ -565,7 +565,7 @@ def _step(
             apply(locked)
         locked.save()
         _record(locked, kind=kind, on=on, by=by, note=note, evidence=evidence)
-        recolour_one(locked, on=max(on, _today()), by=by)
+        recolour_one(locked, on=_today())
         events.updated(
             actor=by,
             obj=locked,

@@ -622,7 +622,8 @@ def request_closure(
     request: Any = None,
 ) -> Problem:
     """申请销号 with the evidence of the fix. The verifier is the level above the problem's place, or the
-    county when the problem is red that day and the policy sends red items to the county."""
+    county when the problem is late on the day the request is entered (``_late``) and the policy sends red
+    items to the county."""
     text = clean_text(note, limit=MAX_TEXT, field="note", label=_("整改情况"), required=True)
     checked = clean_evidence(evidence, required=True)
 

@@ -500,6 +500,23 @@ def test_family_size_must_match_the_rows(tmp_path: Path, county_clerk: User) -> 
     assert located(run) == [(2, "F", "error", "家庭人口数填写为3人，但本户在表中有2行成员")]
 
 
+def test_the_run_counts_only_member_rows_not_blank_rows_or_notes(tmp_path: Path, county_clerk: User) -> None:
+    # The progress bar starts from the sheet's height; the run keeps the exact count once the rows are read.
+    rows = [
+        [NUMBER_1, "610902001001", "张大山", HEAD_1, "户主"],
+        [None, None, None, None, None],
+        [NUMBER_1, "610902001001", "刘秀英", WIFE_1, "配偶"],
+        [None, None, None, None, None],
+        ["填表人：李会计", None, None, None, None],
+    ]
+    run = run_import(county_clerk, write_table(tmp_path / "a.xlsx", BASIC, rows))
+
+    assert run.status == ImportStatus.SUCCEEDED
+    assert (run.total_rows, run.processed_rows) == (2, 2)
+    run.refresh_from_db()
+    assert (run.total_rows, run.processed_rows) == (2, 2)
+
+
 def test_several_heads_are_reported_at_the_households_first_row(tmp_path: Path, county_clerk: User) -> None:
     rows = [
         [NUMBER_1, "610902001001", "张大山", HEAD_1, "户主"],

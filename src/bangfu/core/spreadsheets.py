@@ -223,6 +223,14 @@ class Table:
         self._other_rows = other
         return count
 
+    @property
+    def row_estimate(self) -> int:
+        """How many rows lie below the header, blank rows and notes included: an upper bound of what
+        ``rows()`` yields, known without a pass over the sheet (``row_count`` makes one)."""
+        if self._sheet is None:
+            raise SpreadsheetError(_("表格已关闭"))
+        return max(self._sheet.height - self.header_rows[-1], 0)
+
     def header_problems(self) -> list[LocatedProblem]:
         """Missing required columns and duplicated columns (errors), unknown columns (warnings)."""
         last_header = self.name_row or self.header_rows[-1]

@@ -425,9 +425,32 @@ def test_the_recipient_replies_and_the_reply_is_on_every_problems_timeline(
             ("supervision_order", "2026-06-01", "汉滨区督办〔2026〕1号"),
             ("supervision_reply", "2026-06-03", "汉滨区督办〔2026〕1号"),
         ]
-    # Answered but still overdue: the next run drafts them again.
-    assert supervision.draft_orders(on=day) == 1
-    assert set(order_of(overdue["dongguan"]).problems.all()) == {overdue["dongguan"], overdue["xiguan"]}
+    # Answered but still overdue: the reply answers for them as long as the unit was given to reply (issued
+    # 06-01, due 06-04 by policy: 3 days), so they are supervised again from 06-06, not the day after.
+    assert replied.reply_due_on == dt.date(2026, 6, 4)
+    assert replied.follow_up_on == dt.date(2026, 6, 6)
+    for quiet in (day, dt.date(2026, 6, 4), dt.date(2026, 6, 5)):
+        assert supervision.draft_orders(on=clock.set(quiet)) == 0
+    assert supervision.draft_orders(on=clock.set(dt.date(2026, 6, 6))) == 1
+    again = order_of(overdue["dongguan"])
+    assert again.pk != order.pk
+    assert set(again.problems.all()) == {overdue["dongguan"], overdue["xiguan"]}
+    assert supervision.draft_orders(on=clock.set(dt.date(2026, 6, 7))) == 0
+
+
+def test_a_problem_closed_after_the_reply_is_not_supervised_again(
+    overdue: dict[str, Problem], clock: Clock, county_clerk: User, town_officer: User
+) -> None:
+    supervision.draft_orders(on=DRAFTED)
+    order = supervision.issue_order(order=order_of(overdue["dongguan"]), by=county_clerk, on=DRAFTED)
+    replied = supervision.reply_order(
+        order=order, by=town_officer, on=clock.set(dt.date(2026, 6, 3)), reply="已整改"
+    )
+    Problem.objects.filter(pk=overdue["xiguan"].pk).update(state="closed", closed_on=dt.date(2026, 6, 5))
+    assert replied.follow_up_on is not None
+    assert supervision.draft_orders(on=clock.set(replied.follow_up_on)) == 1
+    assert set(order_of(overdue["dongguan"]).problems.all()) == {overdue["dongguan"]}
+    assert order_of(overdue["xiguan"]).pk == order.pk
 
 
 @pytest.mark.parametrize("persona", ["village_cadre", "city_hq", "inspector", "other_county_clerk"])

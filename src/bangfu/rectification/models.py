@@ -557,6 +557,9 @@ class SupervisionOrder(models.Model):
     )
     replied_on = models.DateField(_("回复日期"), null=True, blank=True)
     reply = models.TextField(_("回复内容"), max_length=MAX_TEXT, blank=True)
+    # Set by the reply: until this day the order's problems that are still overdue are answered for; from
+    # it on the daily job drafts a new order about them (回访: the unit is checked again).
+    follow_up_on = models.DateField(_("复查日期"), null=True, blank=True)
     # The issued document, frozen at issue (the draft is rendered on demand).
     document = models.FileField(
         _("督办单文件"), upload_to="supervision/%Y/", storage=private_storage, blank=True

@@ -84,6 +84,7 @@ ORDER_FIELDS: Final = (
     "issued_on",
     "replied_on",
     "reply",
+    "follow_up_on",
     "document",
 )
 _SEQUENCE = re.compile(r"〔(\d{4})〕(\d+)号$")
@@ -159,6 +160,9 @@ def draft_orders(*, on: dt.date) -> int:
     """Draft a supervision order for each (responsible unit, county, responsible sector) with problems
     overdue on ``on`` that are in no draft and no issued-but-unanswered order. Returns how many drafts.
 
+    A replied order answers for its problems until its ``follow_up_on``; a problem still overdue that day is
+    drafted again (the unit is checked again), not every day after the reply.
+
     Set-based: one read of the overdue problems, one insert of the orders, one of their problem links, one
     audit append. Idempotent: a second run the same day finds every overdue problem already in a draft.
     The issuing office is the county's working group; the recipient's region is the smallest region
@@ -167,7 +171,9 @@ def draft_orders(*, on: dt.date) -> int:
     """
     with transaction.atomic():
         pending = SupervisionOrder.objects.filter(
-            problems=OuterRef("pk"), state__in=(OrderState.DRAFT, OrderState.ISSUED)
+            Q(state__in=(OrderState.DRAFT, OrderState.ISSUED))
+            | Q(state=OrderState.REPLIED, follow_up_on__gt=on),
+            problems=OuterRef("pk"),
         )
         rows = (
             overdue_problems(on)
@@ -436,7 +442,8 @@ def reply_order(
             raise RectificationRefused(_("回复日期不能早于签发日期"), field="on")
         before = events.snapshot(locked, ORDER_FIELDS)
         locked.state, locked.replied_on, locked.reply = OrderState.REPLIED, on, text
-        locked.save(update_fields=["state", "replied_on", "reply"])
+        locked.follow_up_on = follow_up_day(locked)
+        locked.save(update_fields=["state", "replied_on", "reply", "follow_up_on"])
         _timeline(
             list(locked.problems.values_list("pk", flat=True)),
             kind=EventKind.SUPERVISION_REPLY,
@@ -449,6 +456,19 @@ def reply_order(
             actor=by, obj=locked, before=before, after=events.snapshot(locked, ORDER_FIELDS), request=request
         )
     return locked
+
+
+def follow_up_day(order: SupervisionOrder) -> dt.date | None:
+    """复查日期 of a replied order: the reply answers for its problems as long as the unit was given to reply
+    (issue day to reply deadline, at least a day); a problem still overdue then is supervised again."""
+    if order.replied_on is None:
+        return None
+    given = (
+        order.reply_due_on - order.issued_on
+        if order.reply_due_on is not None and order.issued_on is not None
+        else dt.timedelta(0)
+    )
+    return order.replied_on + max(given, dt.timedelta(days=1))
 
 
 # --- the ladder ------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from bangfu.accounts.models import User
 from bangfu.core.workdays import DateOutOfRange
 from bangfu.policy import services
 from bangfu.policy.catalogue import DayUnit
-from bangfu.policy.deadlines import Deadline, add_days, due_date
+from bangfu.policy.deadlines import Deadline, add_days, due_date, due_dates
 from bangfu.policy.exceptions import NotADeadline, PolicyNotSet, UnknownPolicyKey
+from tests.policy.conftest import AddVersion
 
 pytestmark = pytest.mark.usefixtures("demo_policy")
 
@@ -64,6 +65,20 @@ def test_a_deadline_is_two_queries_for_working_days_and_one_for_calendar_days(
         due_date(key="deadline.home_check", start=D(2026, 12, 28), region=VILLAGE)
     with django_assert_num_queries(1):
         due_date(key="deadline.village_notice", start=D(2026, 12, 28), region=VILLAGE)
+
+
+@pytest.mark.parametrize("key", ["deadline.home_check", "deadline.village_notice"])
+def test_many_regions_get_the_due_date_each_would_alone_in_at_most_two_queries(
+    key: str, add_version: AddVersion, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    # 旬阳市 counts its own way; the other villages keep Shaanxi's rule.
+    add_version(key, "610981", D(2026, 1, 1), {"days": 2, "unit": "calendar"})
+    villages = [VILLAGE, "610902001002", "610981100001", "610902002001"]
+    start = D(2026, 9, 30)
+    with django_assert_num_queries(2 if key == "deadline.home_check" else 1):
+        found = due_dates(key=key, start=start, regions=villages)
+    assert found == {code: due_date(key=key, start=start, region=code) for code in villages}
+    assert found["610981100001"].date == D(2026, 10, 2)
 
 
 def test_passing_loaded_schedules_saves_the_calendar_query(

@@ -57,6 +57,28 @@ def test_a_region_object_is_accepted(regions: dict[str, Region]) -> None:
     assert policy.value("monitoring_line", region=regions["610981000000"], on=D(2026, 6, 1)) == Decimal(8200)
 
 
+@pytest.mark.parametrize("on", [D(2023, 6, 1), D(2025, 12, 31), D(2026, 2, 28), D(2026, 6, 1)])
+@pytest.mark.usefixtures("lines")
+def test_many_regions_resolve_in_one_query_as_each_alone(
+    on: dt.date, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    regions = [VILLAGE, XUNYANG_VILLAGE, "610902", "610000000000", "620000000000"]
+    with django_assert_num_queries(1):
+        rows = resolution.versions_in_force_by_region("monitoring_line", regions=regions, on=on)
+    assert list(rows) == regions
+    for region in regions:
+        assert rows[region].pk == resolution.version_in_force("monitoring_line", region=region, on=on).pk
+
+
+def test_many_regions_name_the_first_without_a_rule(demo_policy: None) -> None:
+    # The demo's deadlines are Shaanxi's only: a village of Gansu has none.
+    with pytest.raises(PolicyNotSet) as caught:
+        resolution.versions_in_force_by_region(
+            "deadline.home_check", regions=[VILLAGE, "620102001001"], on=D(2026, 6, 1)
+        )
+    assert caught.value.region_prefix == "620102001001"
+
+
 @pytest.mark.usefixtures("lines")
 def test_value_is_one_query(django_assert_num_queries: DjangoAssertNumQueries) -> None:
     with django_assert_num_queries(1):

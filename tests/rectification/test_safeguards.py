@@ -99,3 +99,43 @@ def test_an_image_too_large_to_decode_is_refused_not_a_server_error(monkeypatch,
     with pytest.raises(RectificationRefused, match="不是可识别的照片"):
         new_problem(by=village_cadre, on=MONDAY, fixed_on_the_spot=True, evidence=[photo()])
     assert not Problem.objects.exists()
+
+
+def test_issuing_a_city_list_reads_each_villages_start_rule_in_one_go(clock, city_hq):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bangfu.policy.models import PolicyValue
+
+    clock.set(MONDAY)
+
+    def issued_list(villages: list[str]) -> tuple[int, dict[str, dt.date]]:
+        problem_list = services.create_list(
+            by=city_hq, title="市级督查反馈问题", source=ProblemSource.SUPERVISION, issuing_office="市专班"
+        )
+        for code in villages:
+            new_problem(by=city_hq, on=MONDAY, region_code=code, problem_list=problem_list)
+        with CaptureQueriesContext(connection) as queries:
+            services.issue_list(problem_list=problem_list, by=city_hq, on=MONDAY)
+        starts = dict(
+            Problem.objects.filter(problem_list=problem_list).values_list("region_code", "start_due_on")
+        )
+        return len(queries), starts
+
+    one, _starts = issued_list(["610902001001"])
+    three, _starts = issued_list(["610902001001", "610902001002", "610902002001"])
+    assert three == one
+    # 旬阳市 gives a day to start; the other villages keep the three days of the rule above them.
+    PolicyValue.objects.create(
+        key="rectification.start_within",
+        region_prefix="610981",
+        effective_from=dt.date(2026, 1, 1),
+        value={"days": 1, "unit": "calendar"},
+        source_note="测试依据",
+    )
+    _queries, starts = issued_list(["610902001001", "610902001002", "610981100001"])
+    assert starts == {
+        "610902001001": MONDAY + dt.timedelta(days=3),
+        "610902001002": MONDAY + dt.timedelta(days=3),
+        "610981100001": MONDAY + dt.timedelta(days=1),
+    }

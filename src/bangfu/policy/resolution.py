@@ -90,6 +90,29 @@ def versions_in_force(
     return best
 
 
+def versions_in_force_by_region(
+    key: str, *, regions: Iterable[str | Region], on: dt.date
+) -> dict[str, PolicyValue]:
+    """The row of ``key`` in force for each of many regions on ``on``, by region code (or prefix) as given.
+
+    One query however many regions (a city-wide list names hundreds of villages): every version of the key
+    in force by ``on`` is read — a handful of rows per key — and the rule of ``version_in_force`` picks each
+    region's. Raises UnknownPolicyKey, InvalidRegion, or PolicyNotSet for the first region without one.
+    """
+    spec = catalogue.get(key)
+    _check_date(on)
+    wanted = {str(region) if isinstance(region, str) else region.code: region for region in regions}
+    prefixes = {given: normalize_region(region) for given, region in wanted.items()}
+    rows = list(PolicyValue.objects.filter(key=key, effective_from__lte=on))
+    result: dict[str, PolicyValue] = {}
+    for given, prefix in prefixes.items():
+        candidates = [row for row in rows if prefix.startswith(row.region_prefix)]
+        if not candidates:
+            raise PolicyNotSet(key=key, label=str(spec.label), region_prefix=prefix, on=on)
+        result[given] = max(candidates, key=lambda row: (len(row.region_prefix), row.effective_from))
+    return result
+
+
 def values_for(keys: Iterable[str], *, region: str | Region | None = None, on: dt.date) -> dict[str, Any]:
     """Values of several keys in one query, as ``value`` returns them; raises PolicyNotSet for the first key
     (in the order given) that has nothing in force."""

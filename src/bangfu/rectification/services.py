@@ -471,7 +471,8 @@ def issue_list(*, problem_list: ProblemList, by: User, on: dt.date, request: Any
     """交办: every draft problem of the list is assigned on ``on`` and reaches its owners' inboxes; the start
     deadline of each comes from the policy of its place. Returns how many were assigned.
 
-    Set-based: one UPDATE per distinct start deadline, the events in one bulk insert. Side effects: the list
+    Set-based: the start deadlines of all its villages from one policy read, one UPDATE per distinct start
+    deadline, the events in one bulk insert. Side effects: the list
     issued, its problems assigned, an ``assigned`` event per problem, an audit event for the list.
     """
     if not access.can_issue(by) or not code_visible_to(by, problem_list.region_code):
@@ -488,7 +489,15 @@ def issue_list(*, problem_list: ProblemList, by: User, on: dt.date, request: Any
             raise RectificationRefused(_("交办日期不能早于清单中问题的发现日期"), field="on")
         by_start: dict[dt.date, list[int]] = defaultdict(list)
         codes = drafts.values_list("region_code", flat=True).distinct()
-        start_for = {code: start_due_on(region_code=code, assigned_on=on) for code in codes}
+        try:
+            start_for = {
+                code: deadline.date
+                for code, deadline in deadlines.due_dates(
+                    key="rectification.start_within", start=on, regions=codes
+                ).items()
+            }
+        except PolicyError as exc:
+            raise RectificationRefused(exc.message) from exc
         for pk, code in drafts.values_list("pk", "region_code"):
             by_start[start_for[code]].append(pk)
         assigned = 0

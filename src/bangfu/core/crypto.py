@@ -192,6 +192,15 @@ def encrypt_bytes(data: bytes, *, context: str) -> bytes:
     return _FILE_MARKER + key_id.encode("ascii") + b"\x00" + nonce + ciphertext + encryptor.tag
 
 
+def file_key_id(blob: bytes) -> str | None:
+    """The id of the key an ``encrypt_bytes`` blob was written under (read from its header, nothing
+    decrypted), or None when ``blob`` is not such a file."""
+    if not blob.startswith(_FILE_MARKER) or b"\x00" not in blob[: len(_FILE_MARKER) + 33]:
+        return None
+    head, _sep, _rest = blob[len(_FILE_MARKER) :].partition(b"\x00")
+    return head.decode("ascii", errors="replace")
+
+
 def decrypt_bytes(blob: bytes, *, context: str) -> bytes:
     """The content ``encrypt_bytes`` wrote for ``context``; ``DecryptionError`` when altered, unknown or
     written for another context."""

@@ -4,6 +4,8 @@ encrypted, opened decrypted; the names and the folder layout stay as Django make
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile, File
@@ -26,6 +28,21 @@ class EncryptedStorage(FileSystemStorage):
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         with super()._open(name, "rb") as stored:  # type: ignore[misc]  # (not in django-stubs)
             return ContentFile(crypto.decrypt_bytes(stored.read(), context=CONTEXT), name=name)
+
+    def reencrypt(self, name: str) -> bool:
+        """Re-encrypt the stored file ``name`` under the current key (``rotate-keys``); False when it already
+        is. The new content replaces the old in one rename, so a reader meanwhile gets either whole file,
+        both readable while the old key stays in the key ring. Raises ``FileNotFoundError`` and
+        ``crypto.DecryptionError``."""
+        path = Path(self.path(name))
+        blob = path.read_bytes()
+        if crypto.file_key_id(blob) == crypto.current_key_id():
+            return False
+        content = crypto.decrypt_bytes(blob, context=CONTEXT)
+        staged = path.with_name(f".{path.name}.rotating")
+        staged.write_bytes(crypto.encrypt_bytes(content, context=CONTEXT))
+        os.replace(staged, path)
+        return True
 
 
 _storage = EncryptedStorage()

@@ -18,10 +18,13 @@ pytestmark = pytest.mark.django_db
 ALLOW = [] if connection.vendor == "sqlite" else ["--allow-non-sqlite"]
 # Most tests need no households: the population's own behaviour is tested in test_population_*.py.
 NONE = ["--households", "0"]
+# The population is generated in this process: the forked workers have their own tests
+# (test_population_load.py, test_population_rows.py).
+ONE = ["--workers", "1"]
 
 
 def test_demo_loads_ankang_and_one_account_per_role(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "--no-serve", "--households", "120", "--seed", "8", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "120", "--seed", "8", *ONE, *ALLOW)
     out = capsys.readouterr().out
     assert Region.objects.filter(code__startswith="6109", level=5).count() == 1924
     assert set(User.objects.values_list("username", flat=True)) == {a.username for a in DEMO_ACCOUNTS}
@@ -34,23 +37,23 @@ def test_demo_loads_ankang_and_one_account_per_role(capsys: pytest.CaptureFixtur
 
 
 def test_demo_can_run_twice_without_changes(capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "--no-serve", "--households", "80", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "80", *ONE, *ALLOW)
     before = list(User.objects.order_by("pk").values_list("pk", "username", "password"))
     households = list(Household.objects.order_by("pk").values_list("pk", "household_number"))
     capsys.readouterr()
     # Without --households the existing population is kept, whatever its size.
-    call_command("demo", "--no-serve", *ALLOW)
+    call_command("demo", "--no-serve", *ONE, *ALLOW)
     assert "演示人口已存在：80 户" in capsys.readouterr().out
-    call_command("demo", "--no-serve", "--households", "80", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "80", *ONE, *ALLOW)
     assert list(User.objects.order_by("pk").values_list("pk", "username", "password")) == before
     assert list(Household.objects.order_by("pk").values_list("pk", "household_number")) == households
     assert AuditEvent.objects.filter(operation=POPULATION_OPERATION).count() == 1
 
 
 def test_demo_refuses_to_reshape_an_existing_population() -> None:
-    call_command("demo", "--no-serve", "--households", "40", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "40", *ONE, *ALLOW)
     with pytest.raises(CommandError, match="演示人口不能改变规模或种子") as refused:
-        call_command("demo", "--no-serve", "--households", "50", *ALLOW)
+        call_command("demo", "--no-serve", "--households", "50", *ONE, *ALLOW)
     assert refused.value.returncode == 1
     assert Household.objects.count() == 40
 
@@ -96,7 +99,7 @@ def test_demo_adds_last_months_department_data_and_screens_it_once(
     from tests.factories import ensure_default_rules
 
     ensure_default_rules()
-    call_command("demo", "--no-serve", "--households", "600", "--seed", "3", *ALLOW)
+    call_command("demo", "--no-serve", "--households", "600", "--seed", "3", *ONE, *ALLOW)
     out = capsys.readouterr().out
 
     versions = DatasetVersion.objects.all()
@@ -121,6 +124,6 @@ def test_demo_adds_last_months_department_data_and_screens_it_once(
     assert ScreeningWarning.objects.filter(rule_code="DSR-01").exists()
     assert f"{records:,} 条；筛查生成预警线索 {warnings:,} 条" in out
     # A second run keeps the data and does not screen again.
-    call_command("demo", "--no-serve", *ALLOW)
+    call_command("demo", "--no-serve", *ONE, *ALLOW)
     assert DatasetRecord.objects.count() == records
     assert ScreeningRun.objects.count() == 1

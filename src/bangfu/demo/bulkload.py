@@ -235,7 +235,8 @@ def generate(units: Sequence[Unit], settings: Settings, *, workers: int) -> Iter
                 raise RuntimeError(f"demo population worker failed in unit {item.unit}:\n{item.text}")
             yield item
         for result in results:
-            result.get()
+            # Every batch has arrived; a worker that still does not finish is stuck, not busy.
+            result.get(timeout=STALL_SECONDS)
 
 
 # --- the load -----------------------------------------------------------------------------------------------

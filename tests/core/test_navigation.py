@@ -17,7 +17,16 @@ from pytest_django.fixtures import Settings
 
 from bangfu.accounts.context_processors import navigation
 from bangfu.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role, User
-from bangfu.accounts.navigation import ACCOUNT_ITEMS, NAV_ITEMS, items_for_role, links_for
+from bangfu.accounts.navigation import (
+    ACCOUNT_ITEMS,
+    FLAT_LIMIT,
+    NAV_ITEMS,
+    NavLink,
+    NavMenu,
+    items_for_role,
+    links_for,
+    menu_for,
+)
 from tests.permissions import client_for
 
 THIS_MODULE = __name__
@@ -179,7 +188,7 @@ def test_current_page_and_pages_of_its_namespace_are_marked_active(auditor: User
 def test_context_processor_offers_nothing_to_anonymous_visitors() -> None:
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    assert navigation(request) == {"nav_links": [], "account_links": []}
+    assert navigation(request) == {"nav_menu": [], "account_links": []}
 
 
 def _resolvable(url_name: str) -> bool:
@@ -196,10 +205,63 @@ def test_rendered_navigation_lists_the_resolvable_declared_pages_of_the_real_sit
 ) -> None:
     expected = [str(item.label) for item in items_for_role(village_cadre.role) if _resolvable(item.url_name)]
     response = client_for(village_cadre).get("/")
-    nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</ul>", 1)[0]
+    nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
     assert response.status_code == 200
     assert [label for label in expected if f">{label}</a>" in nav] == expected
-    assert nav.count("<li") == len(expected)
+    assert nav.count("<a ") == len(expected)
+
+
+def _shape(entries: list[NavLink | NavMenu]) -> list[str | tuple[str, list[str]]]:
+    return [
+        (entry.label, [link.label for link in entry.links]) if isinstance(entry, NavMenu) else entry.label
+        for entry in entries
+    ]
+
+
+@pytest.mark.django_db
+def test_a_few_pages_stay_side_by_side(auditor: User, village_cadre: User) -> None:
+    assert all(isinstance(entry, NavLink) for entry in menu_for(auditor))
+    assert len(links_for(auditor)) <= FLAT_LIMIT
+
+
+@pytest.mark.django_db
+def test_many_pages_fold_into_one_menu_per_group_in_declared_order(county_clerk: User) -> None:
+    assert len(links_for(county_clerk)) > FLAT_LIMIT
+    assert _shape(menu_for(county_clerk)) == [
+        "首页",
+        ("农户", ["农户信息", "变更审核", "疑似重复", "数据导入", "数据质量"]),
+        ("监测帮扶", ["预警线索", "监测对象识别", "部门数据"]),
+        ("排查清零", ["排查清零", "清零周报", "督办通报"]),
+        ("基础数据", ["本辖区", "政策参数"]),
+    ]
+    # Every page is still offered, each once.
+    folded = [
+        link.url_name
+        for entry in menu_for(county_clerk)
+        for link in (entry.links if isinstance(entry, NavMenu) else (entry,))
+    ]
+    assert folded == [link.url_name for link in links_for(county_clerk)]
+
+
+@pytest.mark.django_db
+def test_the_menu_of_the_current_page_is_marked_active(county_clerk: User) -> None:
+    menus = {
+        entry.label: entry
+        for entry in menu_for(county_clerk, current_view="rectification:report-list")
+        if isinstance(entry, NavMenu)
+    }
+    assert [label for label, menu in menus.items() if menu.active] == ["排查清零"]
+    assert [link.label for link in menus["排查清零"].links if link.active] == ["清零周报"]
+
+
+@pytest.mark.django_db
+def test_the_rendered_menus_hold_every_offered_page(county_clerk: User) -> None:
+    response = client_for(county_clerk).get("/")
+    nav = response.content.decode().split('data-testid="main-nav"', 1)[1].split("</nav>", 1)[0]
+    assert nav.count('data-bs-toggle="dropdown"') == 4
+    assert [link.label for link in links_for(county_clerk) if f">{link.label}</a>" in nav] == [
+        link.label for link in links_for(county_clerk)
+    ]
 
 
 def test_every_declared_item_names_a_namespaced_or_home_url() -> None:

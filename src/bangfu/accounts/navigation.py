@@ -25,11 +25,13 @@ ALL_ROLES = frozenset(Role)
 
 @dataclass(frozen=True)
 class NavItem:
-    """A page offered in the navigation: a URL name that takes no arguments, and the roles offered it."""
+    """A page offered in the navigation: a URL name that takes no arguments, the roles offered it, and the
+    menu it folds into when a role is offered many pages (``menu_for``)."""
 
     label: str | Promise
     url_name: str
     roles: frozenset[Role]
+    group: str | Promise = ""
 
     @property
     def namespace(self) -> str:
@@ -44,6 +46,29 @@ class NavLink:
     url: str
     url_name: str
     active: bool
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """Links of one group, shown as one drop-down menu of the top bar."""
+
+    label: str
+    links: tuple[NavLink, ...]
+
+    @property
+    def active(self) -> bool:
+        return any(link.active for link in self.links)
+
+
+# Up to this many pages are shown side by side; a role offered more gets them folded into menus by group: 14
+# labels of four to six characters do not fit one line of a 1366-px office screen and broke mid-word.
+FLAT_LIMIT = 7
+
+REGISTRY_GROUP = _("农户")
+MONITORING_GROUP = _("监测帮扶")
+RECTIFICATION_GROUP = _("排查清零")
+REFERENCE_GROUP = _("基础数据")
 
 
 # The registry (bangfu.registry.access): readers, direct editors (town and above) and the village work team,
@@ -56,34 +81,37 @@ REGISTRY_EDITORS = frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.TOWN})
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("首页"), "home", ALL_ROLES),
     # Business pages, within the user's scope.
-    NavItem(_("农户信息"), "registry:household-list", REGISTRY_READERS),
+    NavItem(_("农户信息"), "registry:household-list", REGISTRY_READERS, REGISTRY_GROUP),
     # The same list is the village team's own requests and the town's (and above) review inbox.
-    NavItem(_("变更审核"), "registry:change-list", REGISTRY_EDITORS | {Role.VILLAGE_TEAM}),
-    NavItem(_("疑似重复"), "registry:duplicate-list", REGISTRY_EDITORS),
-    NavItem(_("数据导入"), "registry:import-list", REGISTRY_EDITORS),
+    NavItem(_("变更审核"), "registry:change-list", REGISTRY_EDITORS | {Role.VILLAGE_TEAM}, REGISTRY_GROUP),
+    NavItem(_("疑似重复"), "registry:duplicate-list", REGISTRY_EDITORS, REGISTRY_GROUP),
+    NavItem(_("数据导入"), "registry:import-list", REGISTRY_EDITORS, REGISTRY_GROUP),
+    # The nightly data-quality findings of the registry: what each village has to fix.
+    NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS, REGISTRY_GROUP),
     # Warnings from the screening: a village's to check, overdue ones for the town and county, a
     # department's outcomes of its own data.
-    NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES),
+    NavItem(_("预警线索"), "monitoring:warning-list", BUSINESS_ROLES, MONITORING_GROUP),
     # The identification procedure: cases per step (late ones red), the town's inbox of reported leads
     # (bangfu.monitoring.access.CASE_READER_ROLES).
-    NavItem(_("监测对象识别"), "cases:case-board", REGISTRY_READERS),
+    NavItem(_("监测对象识别"), "cases:case-board", REGISTRY_READERS, MONITORING_GROUP),
     # The contact cadre's households and their visits due (bangfu.monitoring.access.VISITOR_ROLES).
-    NavItem(_("我的联系户"), "cases:my-households", frozenset({Role.TOWN, Role.VILLAGE_TEAM})),
-    # The nightly data-quality findings of the registry: what each village has to fix.
-    NavItem(_("数据质量"), "monitoring:quality-list", REGISTRY_READERS),
-    # Rectification to zero (bangfu.rectification.access): every business role reads its scope's problems
-    # (a department: its sector's), weekly reports and the supervision orders addressed to it.
-    NavItem(_("排查清零"), "rectification:problem-board", BUSINESS_ROLES),
-    NavItem(_("清零周报"), "rectification:report-list", BUSINESS_ROLES),
-    NavItem(_("督办通报"), "rectification:order-list", BUSINESS_ROLES),
+    NavItem(
+        _("我的联系户"), "cases:my-households", frozenset({Role.TOWN, Role.VILLAGE_TEAM}), MONITORING_GROUP
+    ),
     # Departments upload their data; the city and counties collect it (bangfu.datasets.access.READER_ROLES).
     NavItem(
         _("部门数据"),
         "datasets:dataset-list",
         frozenset({Role.CITY_HQ, Role.COUNTY_OFFICE, Role.DEPARTMENT, Role.INSPECTION_GROUP}),
+        MONITORING_GROUP,
     ),
-    NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES),
-    NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES),
+    # Rectification to zero (bangfu.rectification.access): every business role reads its scope's problems
+    # (a department: its sector's), weekly reports and the supervision orders addressed to it.
+    NavItem(_("排查清零"), "rectification:problem-board", BUSINESS_ROLES, RECTIFICATION_GROUP),
+    NavItem(_("清零周报"), "rectification:report-list", BUSINESS_ROLES, RECTIFICATION_GROUP),
+    NavItem(_("督办通报"), "rectification:order-list", BUSINESS_ROLES, RECTIFICATION_GROUP),
+    NavItem(_("本辖区"), "regions:index", BUSINESS_ROLES, REFERENCE_GROUP),
+    NavItem(_("政策参数"), "policy:list", BUSINESS_ROLES, REFERENCE_GROUP),
     # 三员: one area each.
     NavItem(_("审计日志"), "audit:event-list", frozenset({Role.AUDITOR})),
     NavItem(_("日志核验"), "audit:verify", frozenset({Role.AUDITOR})),
@@ -137,9 +165,35 @@ def links_for(
             resolved.append((item, url))
     active = _active_item([item for item, _url in resolved], current_view)
     return [
-        NavLink(label=str(item.label), url=url, url_name=item.url_name, active=item is active)
+        NavLink(
+            label=str(item.label),
+            url=url,
+            url_name=item.url_name,
+            active=item is active,
+            group=str(item.group),
+        )
         for item, url in resolved
     ]
+
+
+def menu_for(user: User, *, current_view: str | None = None) -> list[NavLink | NavMenu]:
+    """The top bar: ``links_for`` side by side when they are few (``FLAT_LIMIT``), else each group's links
+    folded into one menu where the group's first link stood; a group of one link stays a link."""
+    links = links_for(user, current_view=current_view)
+    if len(links) <= FLAT_LIMIT:
+        return list(links)
+    by_group: dict[str, list[NavLink]] = {}
+    for link in links:
+        if link.group:
+            by_group.setdefault(link.group, []).append(link)
+    entries: list[NavLink | NavMenu] = []
+    for link in links:
+        members = by_group.get(link.group, [])
+        if len(members) < 2:
+            entries.append(link)
+        elif link is members[0]:
+            entries.append(NavMenu(label=link.group, links=tuple(members)))
+    return entries
 
 
 def _reverse(item: NavItem) -> str | None:

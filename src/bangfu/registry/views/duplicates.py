@@ -118,10 +118,13 @@ def duplicate_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     form = DuplicateResolveForm(request.POST, auto_id=_auto_id(candidate))
     error = ""
+    invalid = False
     if candidate.status != DuplicateStatus.OPEN:
         error = _("这一对已经核实过了。")
     elif not form.is_valid():
-        error = "；".join(str(e) for errors in form.errors.values() for e in errors)
+        invalid = True
+        # Each message is a sentence of its own (“……。”): run together, not joined with "；".
+        error = "".join(str(e) for errors in form.errors.values() for e in errors)
     else:
         try:
             resolve_duplicate(
@@ -138,7 +141,9 @@ def duplicate_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         row = _rows([candidate])[0]
         if error:
             row["form"] = form
-        return render(request, "registry/duplicate_list.html#row", {"row": row, "error": error})
+        # The form's own errors stand beside their fields: the alert above them is for the others.
+        shown = "" if invalid else error
+        return render(request, "registry/duplicate_list.html#row", {"row": row, "error": shown})
     if error:
         messages.error(request, error)
     else:

@@ -322,22 +322,24 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": entries,
         "timeline_next": next_before,
         "today": today,
-        **_abilities(user),
+        **_abilities(user, household),
     }
     return render(request, "registry/household_detail.html", context)
 
 
-def _abilities(user: User) -> dict[str, bool]:
-    """What the page offers; the edit pages check again (they belong to registry/views/editing.py)."""
+def _abilities(user: User, household: Household) -> dict[str, bool]:
+    """What the page offers; the edit pages check again (they belong to registry/views/editing.py). A closed
+    household takes no more edits (the services refuse them), so none is offered."""
     direct = access.can_edit_directly(user)
     requests = access.can_request_changes(user)
+    active = household.status == HouseholdStatus.ACTIVE
     return {
         "can_reveal": access.can_reveal(user),
-        "can_edit_household": access.can_record_details(user),
-        "can_change_members": direct or requests,
-        "can_edit_income": direct or requests,
-        "can_add_indicator": access.can_record_details(user),
-        "changes_need_review": requests and not direct,
+        "can_edit_household": active and access.can_record_details(user),
+        "can_change_members": active and (direct or requests),
+        "can_edit_income": active and (direct or requests),
+        "can_add_indicator": active and access.can_record_details(user),
+        "changes_need_review": active and requests and not direct,
     }
 
 
@@ -507,6 +509,15 @@ NESTED_KEYS: dict[str, tuple[Any, tuple[type[models.Model], ...]]] = {
 }
 
 
+# Keys of a change request's proposed values that are no field of the models they concern: the field whose
+# choices they take, and their label; and the keys that only link another row (a new head's id).
+PAYLOAD_FIELDS: dict[str, tuple[type[models.Model], str, Any]] = {
+    "reason": (Member, "left_reason", Member._meta.get_field("left_reason").verbose_name),
+    "former_head_relation": (Member, "relation", gettext_lazy("原户主改为")),
+}
+PAYLOAD_LINKS = frozenset({"new_head"})
+
+
 def _field_of(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
     if model is None:
         return None
@@ -544,15 +555,55 @@ def _display(
         return _("是") if value else _("否")
     if isinstance(value, dict):
         return "；".join(
-            f"{_label(_field_in(nested, key), key)}：{_display(_field_in(nested, key), value[key], nested)}"
+            f"{_nested_label(nested, key)}："
+            # A nested key of its own (a proposed statement's lines) is read with its own models' fields.
+            f"{_display(_nested_field(nested, key), value[key], _nested_models(key, nested))}"
             for key in _in_field_order(value, nested)
-            if _kept(key, _field_in(nested, key)) and value[key] not in (None, "")
+            if _kept_nested(key, value[key], _field_in(nested, key)) and value[key] not in (None, "")
         )
     if isinstance(value, list):
         return "、".join(_display(None, item, nested) for item in value)
     if model_field is not None and model_field.choices and isinstance(value, str):
         return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.DateTimeField) and isinstance(value, str):
+        return _local_time(value)
     return str(value)
+
+
+def _nested_field(nested: tuple[type[models.Model], ...], key: str) -> models.Field[Any, Any] | None:
+    if key in PAYLOAD_FIELDS and _field_in(nested, key) is None:
+        model, name, _label_text = PAYLOAD_FIELDS[key]
+        return _field_of(model, name)
+    return _field_in(nested, key)
+
+
+def _nested_label(nested: tuple[type[models.Model], ...], key: str) -> str:
+    if key in PAYLOAD_FIELDS and _field_in(nested, key) is None:
+        return str(PAYLOAD_FIELDS[key][2])
+    return _label(_field_in(nested, key), key)
+
+
+def _nested_models(key: str, outer: tuple[type[models.Model], ...]) -> tuple[type[models.Model], ...]:
+    return NESTED_KEYS[key][1] if key in NESTED_KEYS else outer
+
+
+def _local_time(value: str) -> str:
+    """A timestamp from the audit trail (ISO, with its offset) as the local date and time a page shows."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _kept_nested(key: str, value: Any, model_field: models.Field[Any, Any] | None) -> bool:
+    """``_kept`` inside a nested value, where a key of ``NESTED_KEYS`` holding values (a new household's
+    ``household``) is content, not the link to a row that the same key is at the top level."""
+    if key in NESTED_KEYS and isinstance(value, dict | list):
+        return True
+    return key not in PAYLOAD_LINKS and _kept(key, model_field)
 
 
 def _label(model_field: models.Field[Any, Any] | None, key: str) -> str:

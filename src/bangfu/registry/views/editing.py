@@ -52,6 +52,7 @@ from bangfu.registry.models import (
     ChangeKind,
     ChangeRequest,
     Household,
+    HouseholdStatus,
     IncomeComponent,
     IncomeStatement,
     Member,
@@ -80,6 +81,15 @@ def _household(user: User, pk: int) -> Household:
 def _current_member(user: User, pk: int) -> Member:
     # A member who has left is history: editing them again is not offered (404 like any unknown id).
     return get_for_user(Member.objects.current().select_related("household"), user, pk=pk)
+
+
+def _closed(request: HttpRequest, household: Household) -> HttpResponse | None:
+    """A closed (注销) household takes no more edits (the services refuse them): its edit pages send the user
+    back to the household's page with the reason, before a form is filled in for nothing."""
+    if household.status == HouseholdStatus.ACTIVE:
+        return None
+    messages.error(request, _("该户已注销，不能再修改。"))
+    return redirect("registry:household-detail", pk=household.pk)
 
 
 def _place(problems: Iterable[Problem], forms: list[RegistryForm]) -> None:
@@ -209,6 +219,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     of 户编号, 户类型 or 是否脱贫户 makes the whole edit a change request (``access``)."""
     user, direct = _editor(request)
     household = _household(user, pk)
+    if (refused := _closed(request, household)) is not None:
+        return refused
     initial = household_initial(household)
     form = HouseholdForm(
         request.POST if request.method == "POST" else None,
@@ -249,6 +261,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     user, direct = _editor(request)
     household = _household(user, pk)
+    if (refused := _closed(request, household)) is not None:
+        return refused
     today = timezone.localdate()
     form = MemberForm(
         request.POST if request.method == "POST" else None,
@@ -284,6 +298,8 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, direct = _editor(request)
     member = _current_member(user, pk)
     household = member.household
+    if (refused := _closed(request, household)) is not None:
+        return refused
     today = timezone.localdate()
     initial = member_initial(member)
     former_head = (
@@ -341,6 +357,8 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
     user, direct = _editor(request)
     member = _current_member(user, pk)
     household = member.household
+    if (refused := _closed(request, household)) is not None:
+        return refused
     today = timezone.localdate()
     # When the head leaves, one of the others becomes the head in the same step.
     remaining = (
@@ -429,6 +447,8 @@ def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A household's income statement for a period (replaces the lines of that period's statement)."""
     user, direct = _editor(request)
     household = _household(user, pk)
+    if (refused := _closed(request, household)) is not None:
+        return refused
     today = timezone.localdate()
     initial, excluded_initial = _income_initial(household, on=today)
     data = request.POST if request.method == "POST" else None
@@ -474,6 +494,8 @@ def indicator_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.can_record_details(user):
         raise PermissionDenied(_("您的角色不能记录指标。"))
     household = _household(user, pk)
+    if (refused := _closed(request, household)) is not None:
+        return refused
     today = timezone.localdate()
     form = IndicatorForm(
         request.POST if request.method == "POST" else None, on=today, initial={"observed_on": today}

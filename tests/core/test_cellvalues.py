@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bangfu.core.cellvalues import (
     CellError,
+    MaskedValue,
     cell_text,
     is_blank,
     is_exact_number,
@@ -480,3 +481,9 @@ def test_parse_code_names_the_column_in_its_refusal() -> None:
 def test_a_short_code_stored_as_a_float_is_still_exact() -> None:
     assert is_exact_number(6109020010010001.0)
     assert parse_code(6109020010010001.0) == "6109020010010001"
+
+
+@pytest.mark.parametrize("value", ["138****5678", "0915-***4567"])
+def test_a_masked_phone_is_refused_as_masked(value: str) -> None:
+    with pytest.raises(MaskedValue, match="电话号码已脱敏"):
+        parse_phone(value)

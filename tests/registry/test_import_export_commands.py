@@ -15,8 +15,9 @@ from bangfu import cli
 from bangfu.accounts.models import User
 from bangfu.audit.models import AuditEvent
 from bangfu.core.masking import mask_id_number
-from bangfu.registry.models import Household, ImportRun, ImportStatus
-from tests.registry.test_import_households import HEAD_1, NUMBER_1, SON_1, write_messy
+from bangfu.registry import importing
+from bangfu.registry.models import Household, ImportRun, ImportStatus, Member
+from tests.registry.test_import_households import HEAD_1, NUMBER_1, ON, SON_1, write_messy
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,37 @@ def test_export_usage_errors_exit_2(tmp_path: Path, county_clerk: User, region: 
     with pytest.raises(CommandError) as refused:
         call_command("export_households", str(tmp_path / "out.xlsx"), "--region", region, "--user", user)
     assert refused.value.returncode == 2
+
+
+def test_a_masked_export_imported_again_says_why_it_cannot_be_and_changes_nothing(
+    tmp_path: Path, county_clerk: User
+) -> None:
+    command("import_households", str(write_messy(tmp_path / "a.xlsx", fixed=True)), "--user", "county_clerk")
+    out = tmp_path / "导出.xlsx"
+    command("export_households", str(out), "--region", "610902", "--user", "county_clerk")
+    before = (Member.objects.count(), AuditEvent.objects.exclude(object_type="registry.importrun").count())
+
+    run = importing.prepare_import(by=county_clerk, path=out, file_name=out.name, dry_run=False)
+    run = importing.import_households(run=run, on=ON)
+
+    assert run.status == ImportStatus.REJECTED
+    errors = [p for p in run.problems if p["level"] == "error"]
+    # One line saying what the file is and what to do, first; then each masked cell where it is.
+    masked_ids = [
+        p for p in errors if p["message"].startswith("证件号码：身份证号码已脱敏（含“*”），不能导入：")
+    ]
+    masked_phones = [
+        p for p in errors if p["message"].startswith("联系电话：电话号码已脱敏（含“*”），不能导入：")
+    ]
+    assert len(masked_ids) == 9
+    assert f"不能导入：{mask_id_number(HEAD_1)}" in masked_ids[0]["message"]
+    assert masked_phones
+    assert errors[0]["column"] == ""
+    assert errors[0]["message"] == (
+        f"表中有{9 + len(masked_phones)}处身份证号码或电话号码已脱敏（含“*”），无法导入："
+        "这是未选“完整证件号码”导出的文件，请导出完整号码后再导入"
+    )
+    assert (
+        Member.objects.count(),
+        AuditEvent.objects.exclude(object_type="registry.importrun").count(),
+    ) == before

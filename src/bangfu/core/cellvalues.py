@@ -30,6 +30,21 @@ class CellError(ValueError):
     """A cell's value cannot be used; ``str(exc)`` is a Chinese message for the person who typed it."""
 
 
+class MaskedValue(CellError):
+    """A number shown masked (``610902********1234``, ``138****5678``): copied from a masked page or export,
+    it cannot be imported — the digits behind the stars are gone."""
+
+
+def refuse_masked(text: str, *, label: str) -> None:
+    """Raise ``MaskedValue`` when ``text`` is a masked number: digits (or an X) with a run of ``*`` inside."""
+    if "*" in text and _MASKED.fullmatch(text):
+        raise MaskedValue(
+            _("%(label)s已脱敏（含“*”），不能导入：%(value)s") % {"label": label, "value": text}
+        )
+
+
+_MASKED = re.compile(r"[0-9Xx]*\*+[0-9Xx]*")
+
 # Excel counts days from 1899-12-30 for serials from 61 on; serials 1–59 count from 1899-12-31 because Excel
 # pretends 1900 was a leap year (serial 60 is the non-existent 1900-02-29, refused).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -474,6 +489,7 @@ def parse_phone(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise CellError(_("无法识别的电话号码：%(value)s") % {"value": shown})
     text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", shown))
+    refuse_masked(text, label=_("电话号码"))
     for prefix in ("+86", "0086", "86"):
         if text.startswith(prefix) and _MOBILE.fullmatch(text[len(prefix) :]):
             text = text[len(prefix) :]

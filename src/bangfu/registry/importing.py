@@ -468,6 +468,8 @@ class _Importer:
         self.present: set[str] = set()
         # blind index -> the id of the household of this file it is a current member of (check_database)
         self.current_homes: dict[str, int] = {}
+        # Cells holding a masked ID number or phone (a masked export imported again): summed up once.
+        self.masked = 0
 
     # --- problems -------------------------------------------------------------------------------------
 
@@ -623,6 +625,21 @@ class _Importer:
         # The exact count of data rows (the estimate counted blank rows and notes too).
         ImportRun.objects.filter(pk=self.run.pk).update(total_rows=processed)
         self.run.total_rows = processed
+        if self.masked:
+            # Each such cell is located below; this says once what they have in common and what to do.
+            self.problems.append(
+                spreadsheets.LocatedProblem(
+                    sheet=self.sheet,
+                    row=table.name_row or table.header_rows[-1],
+                    column="",
+                    level="error",
+                    message=_(
+                        "表中有%(count)d处身份证号码或电话号码已脱敏（含“*”），无法导入：这是未选“完整证件号码”"
+                        "导出的文件，请导出完整号码后再导入"
+                    )
+                    % {"count": self.masked},
+                )
+            )
 
     def household_of(
         self,
@@ -694,6 +711,7 @@ class _Importer:
                 if household.bad.get(spec.key) == raw:
                     return value
                 household.bad[spec.key] = raw
+            self.masked += isinstance(value, cellvalues.MaskedValue)
             self.problem(row, spec.key, f"{_header(spec.key)}：{value}")
         return value
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bangfu.accounts.models import BUSINESS_ROLES, Role, User
 
@@ -65,7 +66,7 @@ class NavMenu:
 # labels of four to six characters do not fit one line of a 1366-px office screen and broke mid-word.
 FLAT_LIMIT = 7
 
-REGISTRY_GROUP = _("农户")
+REGISTRY_GROUP = pgettext_lazy("menu", "农户")
 MONITORING_GROUP = _("监测帮扶")
 RECTIFICATION_GROUP = _("排查清零")
 REFERENCE_GROUP = _("基础数据")

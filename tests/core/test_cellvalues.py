@@ -484,6 +484,15 @@ def test_a_short_code_stored_as_a_float_is_still_exact() -> None:
 
 
 @pytest.mark.parametrize("value", ["138****5678", "0915-***4567"])
-def test_a_masked_phone_is_refused_as_masked(value: str) -> None:
-    with pytest.raises(MaskedValue, match="电话号码已脱敏"):
+def test_a_masked_phone_is_refused_as_masked_without_repeating_it(value: str) -> None:
+    with pytest.raises(MaskedValue, match="电话号码已脱敏") as refused:
         parse_phone(value)
+    assert "5678" not in str(refused.value)
+    assert "4567" not in str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["0915-3212345*801", "*", "13812345678*"])
+def test_a_star_alone_does_not_make_a_phone_masked(value: str) -> None:
+    with pytest.raises(CellError) as refused:
+        parse_phone(value)
+    assert not isinstance(refused.value, MaskedValue)

@@ -218,6 +218,21 @@ def test_rows_stream_raw_values_by_key_with_excel_row_numbers(national: Path) ->
     assert table.row_count == 4
 
 
+@pytest.mark.parametrize("blank_top", [0, 3])
+def test_the_row_estimate_bounds_the_data_rows_without_reading_them(tmp_path: Path, blank_top: int) -> None:
+    # Blank rows above the header (the sheet's used range starts lower) and a note under the table.
+    def build(workbook: Any, ws: Any) -> None:
+        ws.write_row(blank_top, 0, ["户编号", "姓名", "身份证号"])
+        for n in range(6):
+            ws.write_row(blank_top + 1 + n, 0, [f"61090200100100000{n}", "张三", "610902199001011235"])
+        ws.write_row(blank_top + 8, 0, ["填表人：李会计"])
+
+    table = read_table(_workbook(tmp_path / "plain.xlsx", build), columns=COLUMNS, required=REQUIRED)
+    assert table.row_count == 6
+    assert table.row_estimate == 8  # the six rows, the blank one and the note: an upper bound
+    assert len(list(table.rows())) == 6
+
+
 def test_rows_can_be_read_again_and_parsed_into_typed_values(national: Path) -> None:
     table = read_table(national, columns=COLUMNS, required=REQUIRED)
     first = list(table.rows())

@@ -35,15 +35,17 @@ class MaskedValue(CellError):
     it cannot be imported — the digits behind the stars are gone."""
 
 
-def refuse_masked(text: str, *, label: str) -> None:
-    """Raise ``MaskedValue`` when ``text`` is a masked number: digits (or an X) with a run of ``*`` inside."""
-    if "*" in text and _MASKED.fullmatch(text):
-        raise MaskedValue(
-            _("%(label)s已脱敏（含“*”），不能导入：%(value)s") % {"label": label, "value": text}
-        )
+def refuse_masked(text: str, *, shape: re.Pattern[str], label: str) -> None:
+    """Raise ``MaskedValue`` when ``text`` has the exact ``shape`` of a masked number (``MASKED_ID_NUMBER``,
+    ``MASKED_PHONE``). The value is not repeated: a cell that only looks masked may hold more digits."""
+    if "*" in text and shape.fullmatch(text):
+        raise MaskedValue(_("%(label)s已脱敏（含“*”），不能导入") % {"label": label})
 
 
-_MASKED = re.compile(r"[0-9Xx]*\*+[0-9Xx]*")
+# How masked numbers look (``core.masking`` and other systems' exports): an 18-character ID number with
+# at least four stars among its digits, an 11- or 12-digit phone number with at least three.
+MASKED_ID_NUMBER = re.compile(r"(?=.{18}$)[0-9]*\*{4,}[0-9]*[0-9X]")
+MASKED_PHONE = re.compile(r"(?=.{11,12}$)[0-9]+\*{3,}[0-9]+")
 
 # Excel counts days from 1899-12-30 for serials from 61 on; serials 1–59 count from 1899-12-31 because Excel
 # pretends 1900 was a leap year (serial 60 is the non-existent 1900-02-29, refused).
@@ -489,7 +491,7 @@ def parse_phone(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise CellError(_("无法识别的电话号码：%(value)s") % {"value": shown})
     text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", shown))
-    refuse_masked(text, label=_("电话号码"))
+    refuse_masked(text, shape=MASKED_PHONE, label=_("电话号码"))
     for prefix in ("+86", "0086", "86"):
         if text.startswith(prefix) and _MOBILE.fullmatch(text[len(prefix) :]):
             text = text[len(prefix) :]

@@ -229,7 +229,10 @@ class Table:
         ``rows()`` yields, known without a pass over the sheet (``row_count`` makes one)."""
         if self._sheet is None:
             raise SpreadsheetError(_("表格已关闭"))
-        return max(self._sheet.height - self.header_rows[-1], 0)
+        # iter_rows() starts at the sheet's first row; ``height`` counts from the first row in use.
+        start = self._sheet.start
+        rows = (start[0] + self._sheet.height) if start is not None else 0
+        return max(rows - self.header_rows[-1], 0)
 
     def header_problems(self) -> list[LocatedProblem]:
         """Missing required columns and duplicated columns (errors), unknown columns (warnings)."""

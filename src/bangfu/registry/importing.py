@@ -500,7 +500,12 @@ class _Importer:
             )
             self.finish(None)
             return
-        if self.read():
+        if not self.read():
+            if self.table is not None:
+                # Refused on its header: the run still records how many data rows the sheet has.
+                self.run.total_rows = self.table.row_count
+                ImportRun.objects.filter(pk=self.run.pk).update(total_rows=self.run.total_rows)
+        else:
             self.parse_rows()
             # Every cell is read: the parsed sheet (hundreds of MiB for a large file) is released now.
             if self.table is not None:

@@ -236,7 +236,7 @@ def parse_id_number(value: Any) -> str:
     """An ID number as typed, normalised (full-width digits, x -> X); ``check_member`` validates it."""
     # A lazy label is a str where it is used (in a message); parse_code is typed for plain str.
     number = idnumbers.normalize(cellvalues.parse_code(value, label=ID_NUMBER_LABEL) or "")  # type: ignore[arg-type]
-    cellvalues.refuse_masked(number, label=_("身份证号码"))
+    cellvalues.refuse_masked(number, shape=cellvalues.MASKED_ID_NUMBER, label=_("身份证号码"))
     return number
 
 

@@ -226,7 +226,8 @@ def case_board(request: HttpRequest) -> HttpResponse:
         if anchor is not None:
             cases = cases.filter(Q(step_due_on__gt=anchor[0]) | Q(step_due_on=anchor[0], id__gt=anchor[1]))
     page = list(cases.select_related("household").order_by("step_due_on", "id")[: PAGE + 1])
-    more = page[PAGE].pk if len(page) > PAGE else None
+    # The next page starts after the last case shown (the anchor is excluded from it).
+    more = page[PAGE - 1].pk if len(page) > PAGE else None
     page = page[:PAGE]
     villages = village_names({c.region_code for c in page})
     heads = head_names({c.household_id for c in page})

@@ -43,7 +43,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         if anchor is not None:
             waiting = waiting.filter(Q(due_on__gt=anchor[0]) | Q(due_on=anchor[0], id__gt=anchor[1]))
     pending = list(waiting.order_by("due_on", "id")[: PAGE + 1])
-    more = pending[PAGE].pk if len(pending) > PAGE else None
+    # The next page starts after the last lead shown (the anchor is excluded from it).
+    more = pending[PAGE - 1].pk if len(pending) > PAGE else None
     pending = pending[:PAGE]
     decided = list(visible.exclude(status=LeadStatus.PENDING).order_by("-decided_at", "-id")[:PAGE])
     villages = village_names({lead.region_code for lead in [*pending, *decided]})

@@ -120,11 +120,16 @@ def notice_board(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def notice_archive(request: HttpRequest, code: str) -> HttpResponse:
+    """The village's closed notices, the newest first, a page at a time (keyset: ``?after=<id>``)."""
     village = _village(code)
-    shown = list(notices.archive(village.code, on=timezone.localdate()))
-    return render(
-        request, "monitoring/notice_board.html", {"village": village, "notices": shown, "archive": True}
+    after = request.GET.get("after", "")
+    closed = notices.archive(
+        village.code, on=timezone.localdate(), after=int(after) if after.isdigit() else None
     )
+    shown = list(closed[: ARCHIVE_PAGE + 1])
+    more = shown[ARCHIVE_PAGE - 1].pk if len(shown) > ARCHIVE_PAGE else None
+    context = {"village": village, "notices": shown[:ARCHIVE_PAGE], "archive": True, "more": more}
+    return render(request, "monitoring/notice_board.html", context)
 
 
 @require_GET

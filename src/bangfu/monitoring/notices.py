@@ -21,7 +21,9 @@ def publish(case: MonitoringCase, *, kind: str, on: dt.date) -> Notice:
     village = Region.objects.select_related("parent").get(code=case.region_code)
     if kind in (NoticeKind.IDENTIFICATION, NoticeKind.ELIMINATION):
         starts, ends = case.notice_starts_on or on, case.notice_ends_on or on
-        issuer = f"{village.name}村民委员会" if not village.name.endswith("委员会") else village.name
+        issuer = (
+            f"{village.name}村民委员会" if not village.name.endswith(("委员会", "委会")) else village.name
+        )
     else:
         # Announced in the village in the town's name, posted as long as a village notice lasts.
         starts = on

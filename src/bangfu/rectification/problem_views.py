@@ -182,7 +182,8 @@ def problem_list(request: HttpRequest) -> HttpResponse:
             code = q.upper().removeprefix("ZG")
             rows = rows.filter(Q(description__contains=q) | (Q(pk=int(code)) if code.isdigit() else Q()))
         if data["colour"]:
-            rows = rows.filter(c=data["colour"])
+            # As on the board: a draft has no colour until its list is issued.
+            rows = rows.issued().filter(c=data["colour"])
         if data["state"]:
             rows = rows.filter(state=data["state"])
         for name in ("category", "campaign"):
@@ -234,6 +235,9 @@ def _detail_context(user: User, problem: Problem, **forms: Any) -> dict[str, Any
         "progress_form": forms.get("progress_form") or (NoteForm(prefix="progress") if may_work else None),
         "closure_form": forms.get("closure_form") or (NoteForm(prefix="closure") if may_work else None),
         "verify_form": forms.get("verify_form") or (VerifyForm() if may_verify else None),
+        # A list belongs to the office that issued it: a village sees its problem, not always the list.
+        "list_visible": problem.problem_list_id is not None
+        and ProblemList.objects.visible_to(user).filter(pk=problem.problem_list_id).exists(),
         "today": today,
         "EventKind": EventKind,
     }

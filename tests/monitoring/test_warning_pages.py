@@ -164,3 +164,27 @@ def test_a_department_sees_per_rule_what_became_of_its_warnings(
     assert late.pk
     # Villages and towns get the inbox without this table.
     assert "data-outcomes" not in client(village_cadre).get("/warnings/").content.decode()
+
+
+@pytest.mark.parametrize("show", ["open", "all"])
+def test_turning_pages_shows_every_warning_once(
+    regions: dict[str, Region], town_officer: User, monkeypatch: pytest.MonkeyPatch, show: str
+) -> None:
+    from bangfu.monitoring import views
+
+    monkeypatch.setattr(views, "PAGE", 2)
+    today = timezone.localdate()
+    made = [
+        make_warning(due=today + dt.timedelta(days=n // 2), number=f"61090200100100{n:04d}") for n in range(5)
+    ]
+    c = client(town_officer)
+    url, seen = f"/warnings/?show={show}", []
+    for _page in range(5):
+        page = c.get(url).content.decode()
+        seen += [int(n) for n in re.findall(r'data-warning="(\d+)"', page)]
+        after = re.search(r'href="\?([^"]*after=\d+)"', page)
+        if after is None:
+            break
+        url = "/warnings/?" + after.group(1).replace("&amp;", "&")
+    assert sorted(seen) == sorted(w.pk for w in made)
+    assert len(seen) == len(set(seen))

@@ -117,7 +117,8 @@ def warning_list(request: HttpRequest) -> HttpResponse:
             else:
                 warnings = warnings.filter(Q(due_on__gt=anchor[0]) | Q(due_on=anchor[0], id__gt=anchor[1]))
     page = list(warnings.select_related("household").order_by(*order)[: PAGE + 1])
-    more = page[PAGE].pk if len(page) > PAGE else None
+    # The next page starts after the last warning shown (the anchor is excluded from it).
+    more = page[PAGE - 1].pk if len(page) > PAGE else None
     page = page[:PAGE]
     villages = dict(Region.objects.filter(code__in={w.region_code for w in page}).values_list("code", "name"))
     rows = [

@@ -72,11 +72,13 @@ def rotate_keys(
 
 @dataclasses.dataclass
 class FileRotation:
-    """What ``rotate_files`` did for one file field: files re-encrypted, and files the database names but
-    the disk does not hold (skipped: nothing to protect, but worth a look)."""
+    """What ``rotate_files`` did for one file field: files re-encrypted; the rows whose file the disk does
+    not hold (skipped); the rows whose file could not be rotated, with why (left as they were). Rows are
+    named by primary key: a stored file name may carry a person's name."""
 
     rotated: int = 0
-    missing: list[str] = dataclasses.field(default_factory=list)
+    missing: list[Any] = dataclasses.field(default_factory=list)
+    failed: list[tuple[Any, str]] = dataclasses.field(default_factory=list)
 
 
 def encrypted_file_fields() -> list[tuple[type[models.Model], models.FileField]]:
@@ -93,28 +95,37 @@ def encrypted_file_fields() -> list[tuple[type[models.Model], models.FileField]]
 def rotate_files(*, batch_size: int = 1000) -> dict[str, FileRotation]:
     """Re-encrypt every stored file of an encrypted file field that is not under the current key.
 
-    Returns ``{"app_label.ModelName.field": FileRotation}`` for every such field. Files are found by the
-    names the database holds (read ``batch_size`` at a time), each rewritten on its own (``reencrypt``), so
-    a rotation can run while users work and be run again: files under the current key are skipped. Raises
-    ``crypto.DecryptionError`` on a file under a key no longer configured, leaving it as it was.
+    Returns ``{"app_label.ModelName.field": FileRotation}`` for every such field. Files are found through
+    the rows that name them (read ``batch_size`` at a time, by primary key), each rewritten on its own
+    (``EncryptedStorage.reencrypt``), so a rotation can run while users work and be run again: files under
+    the current key are skipped. A file that cannot be rotated (missing, under a key no longer configured,
+    altered, unwritable) is recorded and the others are still done.
     """
     results: dict[str, FileRotation] = {}
     for model, model_field in encrypted_file_fields():
         storage = model_field.storage
         assert isinstance(storage, EncryptedStorage)  # noqa: S101 — encrypted_file_fields chose it
         result = results[f"{model._meta.label}.{model_field.name}"] = FileRotation()
-        names = (
+        rows = (
             model._base_manager.exclude(**{model_field.attname: ""})
             .exclude(**{f"{model_field.attname}__isnull": True})
-            .order_by(model_field.attname)
-            .values_list(model_field.attname, flat=True)
-            .distinct()
+            .order_by("pk")
+            .values_list("pk", model_field.attname)
         )
-        for name in names.iterator(chunk_size=batch_size):
+        done: set[str] = set()
+        for pk, name in rows.iterator(chunk_size=batch_size):
+            if name in done:
+                continue  # several rows may name one file
+            done.add(name)
             try:
                 result.rotated += storage.reencrypt(name)
             except FileNotFoundError:
-                result.missing.append(name)
+                result.missing.append(pk)
+            except crypto.DecryptionError as exc:
+                result.failed.append((pk, str(exc)))
+            except OSError as exc:
+                # The reason without the path: a stored file name may carry a person's name.
+                result.failed.append((pk, exc.strerror or type(exc).__name__))
     return results
 
 

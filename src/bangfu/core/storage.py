@@ -4,7 +4,10 @@ encrypted, opened decrypted; the names and the folder layout stay as Django make
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +34,40 @@ class EncryptedStorage(FileSystemStorage):
 
     def reencrypt(self, name: str) -> bool:
         """Re-encrypt the stored file ``name`` under the current key (``rotate-keys``); False when it already
-        is. The new content replaces the old in one rename, so a reader meanwhile gets either whole file,
-        both readable while the old key stays in the key ring. Raises ``FileNotFoundError`` and
-        ``crypto.DecryptionError``."""
+        is. Raises ``FileNotFoundError``, ``crypto.DecryptionError`` and ``OSError``, leaving the file as it
+        was.
+
+        The new content is written to a temporary file of its own beside it (two runs at once never share
+        one), flushed to disk, given the old file's mode and (where permitted) owner, and renamed over the
+        old one; the directory is flushed too. A reader meanwhile gets one whole file or the other, both
+        readable while the old key stays in the key ring, and a power cut leaves one of them, never neither.
+        """
         path = Path(self.path(name))
         blob = path.read_bytes()
         if crypto.file_key_id(blob) == crypto.current_key_id():
             return False
-        content = crypto.decrypt_bytes(blob, context=CONTEXT)
-        staged = path.with_name(f".{path.name}.rotating")
-        staged.write_bytes(crypto.encrypt_bytes(content, context=CONTEXT))
-        os.replace(staged, path)
+        content = crypto.encrypt_bytes(crypto.decrypt_bytes(blob, context=CONTEXT), context=CONTEXT)
+        old = path.stat()
+        descriptor, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".rotating")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(staged, stat.S_IMODE(old.st_mode))
+            with contextlib.suppress(PermissionError):
+                # Only root may give the file back to its owner; anyone else rotates files they own.
+                os.chown(staged, old.st_uid, old.st_gid)
+            os.replace(staged, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged)
+            raise
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
         return True
 
 

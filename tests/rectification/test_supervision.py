@@ -719,6 +719,34 @@ def test_the_ladder_proposes_exactly_the_expected_units_at_each_step(
     assert timeline(overdue["wuli"]) == [("supervision_order", "2026-06-01", "汉滨区督办〔2026〕2号")]
 
 
+def test_an_answered_order_counts_late_only_from_its_follow_up_day(
+    overdue: dict[str, Problem], clock: Clock, county_clerk: User, village_cadre: User
+) -> None:
+    from bangfu.policy.models import PolicyValue
+
+    # One late order is enough for a circular here, so that the housing unit's one order decides.
+    PolicyValue.objects.create(
+        key="rectification.circular_after_orders",
+        region_prefix="610902",
+        effective_from=dt.date(2026, 1, 1),
+        value=1,
+        source_note="测试依据",
+    )
+    supervision.draft_orders(on=DRAFTED)
+    housing = supervision.issue_order(order=order_of(overdue["housing"]), by=county_clerk, on=DRAFTED)
+    replied = supervision.reply_order(
+        order=housing, by=village_cadre, on=clock.set(dt.date(2026, 6, 4)), reply="正在改造"
+    )
+    assert (replied.reply_due_on, replied.follow_up_on) == (dt.date(2026, 6, 4), dt.date(2026, 6, 7))
+
+    def housing_units(day: dt.date) -> set[tuple[str, str, str, int]]:
+        return {c for c in proposed(clock.set(day))["circular"] if c[2] == Sector.HOUSING}
+
+    # Past the reply deadline, the problem still overdue, but the reply still answers for it.
+    assert housing_units(dt.date(2026, 6, 6)) == set()
+    assert housing_units(dt.date(2026, 6, 7)) == {(TOWN_UNIT, DONGGUAN, Sector.HOUSING, 1)}
+
+
 def test_circulars_older_than_a_year_do_not_count_towards_an_interview(
     overdue: dict[str, Problem], clock: Clock, county_clerk: User
 ) -> None:

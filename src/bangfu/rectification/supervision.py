@@ -523,8 +523,9 @@ def escalation_candidates(*, region_prefix: str, on: dt.date) -> dict[str, list[
     """The units the ladder proposes on ``on`` within ``region_prefix``, per kind (RULES §10.5):
 
     - circular: at least ``rectification.circular_after_orders`` issued orders past their reply deadline
-      without a reply by then, or answered while a problem of theirs is still overdue — counting only the
-      orders that became late after the unit's last circular;
+      without a reply by then, or answered but with a problem of theirs still overdue on the order's
+      follow-up day (``follow_up_day``) — counting only the orders that became late after the unit's last
+      circular;
     - interview: at least ``rectification.interview_after_circulars`` circulars in the last 365 days since
       its last interview, with problems still overdue;
     - discipline referral: at least ``rectification.referral_after_interviews`` interviews in the last 365
@@ -560,7 +561,13 @@ def escalation_candidates(*, region_prefix: str, on: dt.date) -> dict[str, list[
             issued_on__lte=on,
             reply_due_on__lt=on,
         )
-        .filter(Q(replied_on__isnull=True) | Q(replied_on__gt=on) | Exists(still_overdue))
+        # Unanswered by ``on``, or answered while a problem is still overdue once the reply stopped answering
+        # for it (its follow-up day): until then the unit is neither supervised again nor counted late.
+        .filter(
+            Q(replied_on__isnull=True)
+            | Q(replied_on__gt=on)
+            | (Q(follow_up_on__isnull=True) | Q(follow_up_on__lte=on)) & Exists(still_overdue)
+        )
         .exclude(Exists(covered))
         .annotate(county=Substr("recipient_region_code", 1, COUNTY_DIGITS))
         .values("recipient_unit", "county", "recipient_sector")

@@ -298,8 +298,6 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user, direct = _editor(request)
     member = _current_member(user, pk)
     household = member.household
-    if (refused := _closed(request, household)) is not None:
-        return refused
     today = timezone.localdate()
     initial = member_initial(member)
     former_head = (
@@ -357,8 +355,6 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
     user, direct = _editor(request)
     member = _current_member(user, pk)
     household = member.household
-    if (refused := _closed(request, household)) is not None:
-        return refused
     today = timezone.localdate()
     # When the head leaves, one of the others becomes the head in the same step.
     remaining = (

@@ -219,7 +219,7 @@ def _shape(entries: list[NavLink | NavMenu]) -> list[str | tuple[str, list[str]]
 
 
 @pytest.mark.django_db
-def test_a_few_pages_stay_side_by_side(auditor: User, village_cadre: User) -> None:
+def test_a_few_pages_stay_side_by_side(auditor: User) -> None:
     assert all(isinstance(entry, NavLink) for entry in menu_for(auditor))
     assert len(links_for(auditor)) <= FLAT_LIMIT
 

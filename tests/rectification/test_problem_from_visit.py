@@ -48,13 +48,19 @@ def test_a_visit_raises_a_problem_for_its_household(
     assert (
         f"/rectification/problems/new/?visit={visit.pk}" in client.get(f"/cases/{case.pk}/").content.decode()
     )
-    form = client.get(f"/rectification/problems/new/?visit={visit.pk}").context["form"]
+    page = client.get(f"/rectification/problems/new/?visit={visit.pk}")
+    form = page.context["form"]
     assert (form.initial["source"], form.initial["household_number"], form.initial["found_on"]) == (
         ProblemSource.VISIT,
         "610902001001000777",
         VISITED,
     )
-    assert form.initial["description"] == "屋顶漏雨，需维修"
+    # The note stands beside the form for reference; the description, which the public board publishes,
+    # is written for it.
+    assert "description" not in form.initial
+    note = page.content.decode().split("data-visit-note", 1)[1].split("</figure>", 1)[0]
+    assert "屋顶漏雨，需维修" in note
+    assert "不会公开" in note
     response = client.post(
         "/rectification/problems/new/",
         {

@@ -369,13 +369,14 @@ def problem_new(request: HttpRequest) -> HttpResponse:
         initial.update(source=problem_list.source, campaign=problem_list.campaign_id)
     visit = _visit(user, request.GET.get("visit") or request.POST.get("visit"))
     if visit is not None:
-        # A problem found on a visit (走访发现): the household, its village, the day and the visit's note.
+        # A problem found on a visit (走访发现): the household, its village and the day. The visit's note is
+        # shown beside the form, not copied into the description, which the public board publishes: a note
+        # is written for the case file and often tells of an illness or a hospital stay.
         initial.update(
             source=ProblemSource.VISIT,
             region_code=visit.region_code,
             household_number=visit.case.household.household_number,
             found_on=visit.on,
-            description=visit.note,
         )
     form = ProblemForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

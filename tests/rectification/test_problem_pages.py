@@ -138,9 +138,10 @@ def test_progress_closure_and_verification_through_the_pages(clock, village_cadr
     assert (
         cadre.post(url + "verify/", {"decision": "close", "on": clock.today.isoformat()}).status_code == 403
     )
-    assert (
-        town.post(url + "verify/", {"decision": "reject", "on": clock.today.isoformat()}).status_code == 422
-    )
+    refused = town.post(url + "verify/", {"decision": "reject", "on": clock.today.isoformat()})
+    assert refused.status_code == 422
+    # A rejection without a reason is told beside the opinion box, where the reason is typed.
+    assert refused.context["verify_form"].errors == {"note": ["请填写退回理由"]}
     response = town.post(
         url + "verify/", {"decision": "close", "on": clock.today.isoformat(), "note": "现场核实"}
     )

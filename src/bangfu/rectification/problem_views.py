@@ -77,8 +77,11 @@ def _named(problems: list[Problem]) -> list[Problem]:
     return problems
 
 
-def _refusal(form: Any, exc: RectificationRefused) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+def _refusal(form: Any, exc: RectificationRefused, *, fields: dict[str, str] | None = None) -> None:
+    """The service's refusal beside the form's field it concerns (``fields`` maps the service's argument
+    names to the form's where they differ), else above the form."""
+    field = (fields or {}).get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else None, exc.message)
 
 
 # --- the board ------------------------------------------------------------------------------------------
@@ -313,7 +316,8 @@ def problem_verify(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("已退回整改。"))
         except RectificationRefused as exc:
-            _refusal(form, exc)
+            # The reason for a rejection is typed into the opinion box.
+            _refusal(form, exc, fields={"reason": "note"})
         else:
             return redirect("rectification:problem-detail", pk=problem.pk)
     return render(

@@ -75,3 +75,44 @@ def test_the_board_counts_per_region_below_the_scope(village_cadre: User, county
     page = c.get("/cases/").content.decode()
     assert 'data-region="老城街道"' in page
     assert "<td>2</td>" in page
+
+
+DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _digest_ran(at: dt.datetime) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.create(
+        task_path="bangfu.monitoring.jobs.digest_daily",
+        status="SUCCESSFUL",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        run_after=at,
+        finished_at=at,
+    )
+
+
+def test_the_page_says_when_todays_digest_is_not_built_yet_and_whose_day_it_shows(
+    village_cadre: User, town_officer: User, settings: object
+) -> None:
+    from django.utils import timezone
+
+    settings.TASKS = DB_QUEUE  # type: ignore[attr-defined]
+    report("610902001001", "孙有田", village_cadre)
+    digest.build(on=dt.date(2026, 10, 13))
+    c = Client()
+    c.force_login(town_officer)
+    today = timezone.localdate()
+    # The morning job has not run today: the last digest is shown with its day, and why.
+    page = c.get("/cases/digest/").content.decode()
+    assert f"今天（{today:%Y-%m-%d}）的逾期通报尚未生成" in page
+    assert "以下是2026-10-13的通报" in page
+    assert "孙有田" in page
+    assert "没有逾期的识别认定工作" not in page
+    # Run today with nothing late in this town: nothing is late, whatever an older digest said.
+    _digest_ran(timezone.now())
+    page = c.get("/cases/digest/").content.decode()
+    assert "尚未生成" not in page
+    assert "孙有田" not in page
+    assert "没有逾期的识别认定工作" in page

@@ -62,3 +62,21 @@ def enqueue_due(schedule: Iterable[Periodic], *, now: datetime) -> list[str]:
         import_string(job.task_path).enqueue()
         enqueued.append(job.name)
     return enqueued
+
+
+def last_finished(task_path: str) -> datetime | None:
+    """When the job ``task_path`` last finished successfully (aware), from the queue table; None when it never
+    did, or when the queue keeps no record (another backend): the pages that show a job's output say by it
+    whether today's output exists yet."""
+    if not uses_database_queue():
+        return None
+    from django_tasks_db.models import DBTaskResult
+
+    result: datetime | None = (
+        DBTaskResult.objects.successful()
+        .filter(task_path=task_path)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return result

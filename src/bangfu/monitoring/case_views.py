@@ -25,6 +25,7 @@ from django_fsm import has_transition_perm
 from bangfu import policy
 from bangfu.accounts.models import User
 from bangfu.accounts.permissions import current_user
+from bangfu.core.scheduling import last_finished, uses_database_queue
 from bangfu.monitoring import access, assistance, visits
 from bangfu.monitoring.case_forms import (
     NEED_LABELS,
@@ -63,6 +64,8 @@ from bangfu.registry.models import Member, Relation
 
 PAGE = 50
 POSTER_VILLAGES = 50
+# The morning job that builds the digests (bangfu.schedule).
+DIGEST_TASK = "bangfu.monitoring.jobs.digest_daily"
 ACTION_LABELS = {
     "open": _("立案（开始识别）"),
     "lead": _("新线索并入"),
@@ -299,10 +302,17 @@ def _pipeline(user: User, visible: MonitoringCaseQuerySet, today: dt.date) -> li
 @login_required
 @require_GET
 def digest(request: HttpRequest) -> HttpResponse:
-    """The latest daily digest of late work for the towns and counties of the user's scope."""
+    """The latest daily digest of late work for the towns and counties of the user's scope.
+
+    A region has a digest only on a day with late work, so an empty page means nothing is late only once
+    today's digest was built (the morning job has run): until then the page says so and shows the last
+    digest, with its day."""
     user = reader(request)
+    today = timezone.localdate()
     visible = OverdueDigest.objects.visible_to(user)
-    day = visible.order_by("-on").values_list("on", flat=True).first()
+    finished = last_finished(DIGEST_TASK)
+    built_today = finished is not None and timezone.localdate(finished) == today
+    day = today if built_today else visible.order_by("-on").values_list("on", flat=True).first()
     digests = list(visible.filter(on=day).order_by("region_code")) if day else []
     names = village_names({d.region_code for d in digests})
     labels = dict(CaseState.choices)
@@ -315,7 +325,10 @@ def digest(request: HttpRequest) -> HttpResponse:
         }
         for d in digests
     ]
-    return render(request, "monitoring/digest.html", {"day": day, "rows": rows})
+    # Without a record of the job's runs (another queue backend) the latest digest is shown as it is.
+    pending = uses_database_queue() and not built_today
+    context = {"day": day, "rows": rows, "today": today, "pending": pending}
+    return render(request, "monitoring/digest.html", context)
 
 
 # --- one case -------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Left
 from django.utils import timezone
 
 from bangfu.core import crypto, idnumbers
@@ -270,11 +270,23 @@ def _name_matches(name: str) -> QuerySet[Member]:
     return members.filter(name__startswith=name)
 
 
-def _matched_members(query: DetectedQuery) -> QuerySet[Member] | None:
-    """The members a name or ID query matched (to name the one that matched, when not the head)."""
+def _matched_members(query: DetectedQuery, *, per_household: bool = False) -> QuerySet[Member] | None:
+    """The members a name or ID query matched (to name the one that matched, when not the head).
+
+    ``per_household``: for a lookup inside one household (a correlated subquery per result row). A name
+    prefix is then compared as the name's first characters, which no name index serves, so that the
+    household's few members are read by the household index: PostgreSQL underestimates a one-character
+    prefix and otherwise walked every member with that surname for each row (300 ms a page for 江 at
+    1M households)."""
     if query.kind is QueryKind.ID_NUMBER:
         return _current_members().filter(id_number_index=crypto.blind_index(query.value, kind="id_number"))
     if query.kind is QueryKind.NAME:
+        if per_household:
+            return (
+                _current_members()
+                .annotate(name_start=Left("name", len(query.value)))
+                .filter(name_start=query.value)
+            )
         return _name_matches(query.value)
     return None
 
@@ -324,7 +336,7 @@ def _annotated(households: QuerySet[Household], query: DetectedQuery) -> QuerySe
         "size": Coalesce(Subquery(size, output_field=IntegerField()), Value(0)),
         "village_name": Subquery(Region.objects.filter(code=OuterRef("region_code")).values("name")[:1]),
     }
-    matched = _matched_members(query)
+    matched = _matched_members(query, per_household=True)
     if matched is not None:
         annotations["matched_name"] = Subquery(
             matched.filter(household=OuterRef("pk")).order_by("pk").values("name")[:1]

@@ -437,6 +437,18 @@ class TestIncome:
         data.update(changes)
         return data
 
+    def test_a_checked_zero_is_offered_again_as_zero(self, household: Household, county_clerk: User) -> None:
+        # Entered with wages of 0 ("没有的填 0"): the form opened again shows 0, not a blank that a second
+        # save would drop.
+        client = client_for(county_clerk)
+        assert (
+            client.post(f"/households/{household.pk}/income/new/", self.data(amount_wages="0")).status_code
+            == 302
+        )
+        form = client.get(f"/households/{household.pk}/income/new/").context["form"]
+        assert form.initial["amount_wages"] == 0
+        assert "amount_property" not in form.initial
+
     def test_county_clerk_enters_a_calendar_year_statement(
         self, household: Household, county_clerk: User
     ) -> None:

@@ -430,7 +430,8 @@ def _income_initial(household: Household, *, on: dt.date) -> tuple[dict[str, Any
             continue
         # A statement imported as totals has no lines: its component columns are the amounts.
         amount = totals.get(component.value) if lines else getattr(statement, component.value)
-        if amount:
+        # A line of 0 is a checked zero ("没有的填 0"): shown as 0, so that saving again keeps it.
+        if amount or component.value in totals:
             initial[f"amount_{component.value}"] = amount
         if notes.get(component.value):
             initial[f"note_{component.value}"] = "；".join(notes[component.value])[:200]

@@ -449,6 +449,25 @@ class TestIncome:
         assert form.initial["amount_wages"] == 0
         assert "amount_property" not in form.initial
 
+    def test_itemised_lines_the_form_would_merge_are_listed_before_saving(
+        self, household: Household, county_clerk: User
+    ) -> None:
+        from tests.factories import IncomeLineFactory, IncomeStatementFactory
+
+        statement = IncomeStatementFactory(household=household)
+        IncomeLineFactory(statement=statement, component="business", item="种植业收入（蔬菜）", amount=3000)
+        IncomeLineFactory(statement=statement, component="business", item="养殖业收入（生猪）", amount=5000)
+        page = client_for(county_clerk).get(f"/households/{household.pk}/income/new/")
+        assert page.context["form"].initial["amount_business"] == 8000
+        notice = page.content.decode().split('data-testid="itemised-lines"', 1)[1].split("</div>", 1)[0]
+        assert "种植业收入（蔬菜） 3000" in notice
+        assert "养殖业收入（生猪） 5000" in notice
+        # A statement entered here (one amount per component, no item names) has nothing to warn about.
+        IncomeStatement.objects.all().delete()
+        client_for(county_clerk).post(f"/households/{household.pk}/income/new/", self.data())
+        again = client_for(county_clerk).get(f"/households/{household.pk}/income/new/")
+        assert 'data-testid="itemised-lines"' not in again.content.decode()
+
     def test_county_clerk_enters_a_calendar_year_statement(
         self, household: Household, county_clerk: User
     ) -> None:

@@ -54,6 +54,7 @@ from bangfu.registry.models import (
     Household,
     HouseholdStatus,
     IncomeComponent,
+    IncomeLine,
     IncomeStatement,
     Member,
     PeriodKind,
@@ -396,8 +397,12 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
 # --- income and indicators ----------------------------------------------------------------------------------
 
 
-def _income_initial(household: Household, *, on: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Start from the household's latest statement: its amounts per component and its excluded items."""
+def _income_initial(
+    household: Household, *, on: dt.date
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[IncomeLine]]:
+    """Start from the household's latest statement: its amounts per component and its excluded items; and
+    its itemised lines of counted components (entered through the API), which the form, one amount per
+    component, would merge: the page lists them before the user saves over them."""
     initial: dict[str, Any] = {
         "period_kind": PeriodKind.CALENDAR_YEAR,
         "year": on.year - 1,
@@ -410,7 +415,7 @@ def _income_initial(household: Household, *, on: dt.date) -> tuple[dict[str, Any
         .first()
     )
     if statement is None:
-        return initial, []
+        return initial, [], []
     initial["period_kind"] = statement.period_kind
     if statement.period_kind == PeriodKind.CALENDAR_YEAR:
         initial["year"] = statement.period_start.year
@@ -435,7 +440,8 @@ def _income_initial(household: Household, *, on: dt.date) -> tuple[dict[str, Any
             initial[f"amount_{component.value}"] = amount
         if notes.get(component.value):
             initial[f"note_{component.value}"] = "；".join(notes[component.value])[:200]
-    return initial, excluded
+    itemised = [line for line in lines if line.component != IncomeComponent.EXCLUDED and line.item]
+    return initial, excluded, itemised
 
 
 @login_required
@@ -447,7 +453,7 @@ def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if (refused := _closed(request, household)) is not None:
         return refused
     today = timezone.localdate()
-    initial, excluded_initial = _income_initial(household, on=today)
+    initial, excluded_initial, itemised = _income_initial(household, on=today)
     data = request.POST if request.method == "POST" else None
     form = IncomeForm(data, on=today, change_request=not direct, initial=initial)
     excluded = ExcludedItemFormSet(data, prefix="excluded", initial=excluded_initial)
@@ -477,7 +483,7 @@ def income_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if response is not None:
                 return response
-    context = {"form": form, "excluded": excluded, "household": household}
+    context = {"form": form, "excluded": excluded, "household": household, "itemised": itemised}
     return _render(request, "registry/income_form.html", context, direct=direct)
 
 

@@ -277,9 +277,9 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
             form.add_error("token", _("验证失败次数过多，请稍后再试。"))
         else:
             form.add_error("token", _("动态口令不正确。"))
-    return render(
-        request, "accounts/second_factor_verify.html", {"form": form, "next": _safe_next(request) or ""}
-    )
+    # 三员 devices are reset only on the server (services.reset_second_factor), not by the security admin.
+    context = {"form": form, "next": _safe_next(request) or "", "admin_role": user.is_admin_role}
+    return render(request, "accounts/second_factor_verify.html", context)
 
 
 # --- user management (security admin) ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.models import Role, User
@@ -96,7 +97,11 @@ def _label(field: models.Field[Any, Any] | None, key: str) -> str:
 
 
 def _display(field: models.Field[Any, Any] | None, value: Any) -> Any:
-    """A stored choice value shown with its label ("town" -> "乡镇 (town)"), anything else as stored."""
+    """A stored choice value shown with its label ("town" -> "乡镇 (town)"), a yes/no in Chinese, anything
+    else as stored."""
+    if isinstance(value, bool):
+        # Not "True"/"False": the auditor reads Chinese.
+        return _("是") if value else _("否")
     if field is None or not field.choices or not isinstance(value, str | int):
         return value
     label = dict(field.flatchoices).get(value)

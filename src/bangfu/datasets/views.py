@@ -11,6 +11,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,6 +29,7 @@ from bangfu.registry.importing import location_text
 from bangfu.registry.models import ImportRun, ImportStatus
 
 VERSIONS_PER_PAGE = 50
+PROBLEMS_PER_PAGE = 100
 ROWS_SHOWN = 200
 
 
@@ -53,11 +55,11 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
                 run = start_dataset_import(by=user, **form.import_arguments(Path(directory)))
             messages.success(request, _("已上传“%(name)s”，正在校验导入。") % {"name": run.file_name})
             return redirect("datasets:run-detail", pk=run.pk)
-    versions = list(
-        DatasetVersion.objects.visible_to(user)
-        .select_related("uploaded_by")
-        .order_by("-id")[:VERSIONS_PER_PAGE]
-    )
+    # Paged: a county's uploads grow by every department every month; the older ones stay reachable.
+    versions = Paginator(
+        DatasetVersion.objects.visible_to(user).select_related("uploaded_by").order_by("-id"),
+        VERSIONS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
     context = {"form": form, "versions": versions}
     return render(request, "datasets/dataset_list.html", context)
 
@@ -110,17 +112,24 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     active = run.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
     version = None
     if run.status == ImportStatus.SUCCEEDED:
-        version = DatasetVersion.objects.filter(
-            kind=run.kind.removeprefix(RUN_KIND_PREFIX),
-            region_code=run.region_code,
-            number=run.summary.get("version"),
-        ).first()
+        # The version this run stored, else (the same file uploaded again) the one stored before.
+        version = (
+            DatasetVersion.objects.filter(run=run).first()
+            or DatasetVersion.objects.filter(
+                kind=run.kind.removeprefix(RUN_KIND_PREFIX),
+                region_code=run.region_code,
+                number=run.summary.get("version"),
+            ).first()
+        )
+    # A file wrong in every row has a problem per row: they are paged, like the registry import's.
+    problems = Paginator(run.problems, PROBLEMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "run": run,
         "active": active,
         "version": version,
+        "page": problems,
         "problems": [
-            {"where": location_text(p), "level": p["level"], "message": p["message"]} for p in run.problems
+            {"where": location_text(p), "level": p["level"], "message": p["message"]} for p in problems
         ],
     }
     template = (

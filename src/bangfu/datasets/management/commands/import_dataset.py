@@ -89,7 +89,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=1) from exc
         for line in problem_lines(run):
             self.stdout.write(line)
-        if run.status == ImportStatus.REJECTED:
+        if run.status in {ImportStatus.REJECTED, ImportStatus.FAILED}:
             raise CommandError(rejection_text(run), returncode=1)
         if run.status == ImportStatus.CHECKED:
             self.stdout.write(

@@ -5,6 +5,7 @@ the village's answer. Rows come through ``visible_to`` only; writes through ``se
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django import forms
@@ -67,6 +68,7 @@ class AnswerForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": gettext_lazy("核查说明最多500字")},
     )
 
 
@@ -211,7 +213,11 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rules = list(ScreeningRule.objects.order_by("code", "region_prefix", "-effective_from"))
     in_force = {r.pk for r in rules_in_force(on=today, include_disabled=True)}
-    rows = [{"rule": r, "in_force": r.pk in in_force} for r in rules]
+    # The condition as the JSON the rule form takes (not Python's repr), so a version can be copied from it.
+    rows = [
+        {"rule": r, "in_force": r.pk in in_force, "condition": json.dumps(r.condition, ensure_ascii=False)}
+        for r in rules
+    ]
     user = current_user(request)
     context = {
         "rows": rows,

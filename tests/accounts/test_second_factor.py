@@ -42,6 +42,18 @@ def test_admin_role_with_device_is_sent_to_verify(client: Client, auditor: User,
     assert client.get("/")["Location"] == VERIFY
 
 
+def test_no_page_is_offered_in_the_bar_before_the_second_factor(
+    client: Client, auditor: User, password: str
+) -> None:
+    # Every page but the TOTP ones sends the user back until it is done: the bar offers none of them yet.
+    TOTPDevice.objects.create(user=auditor, name="phone", confirmed=True)
+    post_login(client, "auditor", password)
+    response = client.get(VERIFY)
+    assert response.status_code == 200
+    assert response.context["nav_menu"] == []
+    assert "/audit/" not in response.content.decode()
+
+
 def test_village_cadre_needs_no_second_factor(client: Client, village_cadre: User, password: str) -> None:
     response = post_login(client, "village_cadre", password)
     assert response["Location"] == "/"

@@ -188,3 +188,44 @@ def test_turning_pages_shows_every_warning_once(
         url = "/warnings/?" + after.group(1).replace("&amp;", "&")
     assert sorted(seen) == sorted(w.pk for w in made)
     assert len(seen) == len(set(seen))
+
+
+def test_coded_values_of_a_departments_file_read_by_their_names(
+    regions: dict[str, Region], town_officer: User
+) -> None:
+    household = HouseholdFactory(household_number="610902001001000888", region_code="610902001001")
+    rule = ScreeningRule.objects.get(code="EDU-01")
+    warning = ScreeningWarning.objects.create(
+        household=household,
+        region_code="610902001001",
+        rule=rule,
+        rule_code=rule.code,
+        risk_type="因学",
+        sector=Sector.EDUCATION,
+        episode="edu-1",
+        facts={
+            "source": "school",
+            "source_label": "学籍异动",
+            "version": 1,
+            "period": ["2026-02-01", "2026-02-28"],
+            "row": 3,
+            "values": {"学籍状态": "suspected_dropout", "核查日期": "2026-02-10"},
+            "tests": [
+                {
+                    "field": "学籍状态",
+                    "op": "属于",
+                    "threshold": "suspected_dropout、dropout、not_enrolled",
+                    "policy": "",
+                }
+            ],
+        },
+        screened_on=dt.date(2026, 3, 1),
+        due_on=dt.date(2026, 3, 8),
+    )
+    page = client(town_officer).get(f"/warnings/{warning.pk}/").content.decode()
+    assert "<td>疑似辍学</td>" in page
+    assert "疑似辍学、辍学、未入学" in page
+    assert "suspected_dropout" not in page
+    # What the screening stored is kept as it was.
+    warning.refresh_from_db()
+    assert warning.facts["values"]["学籍状态"] == "suspected_dropout"

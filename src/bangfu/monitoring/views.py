@@ -23,9 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bangfu.accounts.models import Role, User
 from bangfu.accounts.permissions import current_user
+from bangfu.datasets import layouts
+from bangfu.datasets.models import DatasetKind
 from bangfu.monitoring import access, quality, rules, services
 from bangfu.monitoring.forms import RuleForm
 from bangfu.monitoring.models import (
+    INCOME_SOURCE,
     SOURCE_CHOICES,
     QualityIssue,
     ScreeningRule,
@@ -156,6 +159,35 @@ def _overdue(warning: ScreeningWarning, today: dt.date) -> bool:
     return warning.status == WarningStatus.NEW and warning.due_on < today
 
 
+def readable_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """A warning's stored facts as a person reads them: a coded value of a department's file by its name
+    (救助类别 dibao -> 低保, 学籍状态 suspected_dropout -> 疑似辍学), in the values and in the thresholds.
+    The stored facts stay as the screening wrote them."""
+    source = facts.get("source", "")
+    if not source or source == INCOME_SOURCE or source not in DatasetKind.values:
+        return facts
+    labels = rules.field_labels(source)
+    names = {labels[field]: coded for field, coded in layouts.codes(source).items() if field in labels}
+    if not names:
+        return facts
+    values = {
+        label: names.get(label, {}).get(value, value) if isinstance(value, str) else value
+        for label, value in (facts.get("values") or {}).items()
+    }
+    tests = [
+        {
+            **test,
+            "threshold": "、".join(
+                names[test["field"]].get(part, part) for part in str(test.get("threshold", "")).split("、")
+            ),
+        }
+        if test.get("field") in names
+        else test
+        for test in facts.get("tests") or []
+    ]
+    return {**facts, "values": values, "tests": tests}
+
+
 def _detail(
     request: HttpRequest, user: User, warning: ScreeningWarning, form: AnswerForm | None
 ) -> HttpResponse:
@@ -163,7 +195,7 @@ def _detail(
     may_answer = access.can_answer(user) and warning.status == WarningStatus.NEW
     context: dict[str, Any] = {
         "warning": warning,
-        "facts": warning.facts,
+        "facts": readable_facts(warning.facts),
         "village": Region.objects.filter(code=warning.region_code).values_list("name", flat=True).first(),
         "overdue": _overdue(warning, today),
         "form": (form or AnswerForm()) if may_answer else None,

@@ -336,6 +336,29 @@ def test_security_admin_may_edit_own_name(otp_client, security_admin: User) -> N
     assert security_admin.full_name == "王安全"
 
 
+def test_security_admin_is_shown_but_not_offered_their_own_active_box(
+    otp_client, security_admin: User
+) -> None:  # type: ignore[no-untyped-def]
+    client = otp_client(security_admin)
+    page = client.get(f"/accounts/users/{security_admin.pk}/")
+    box = page.content.decode().split('name="is_active"', 1)[1].split(">", 1)[0]
+    assert "disabled" in box
+    assert "不能停用自己的账号" in page.content.decode()
+    # Posted unticked (a disabled box sends nothing): the name is saved, the account stays active.
+    data = {k: v for k, v in edit_data(security_admin, full_name="王安全").items() if k != "is_active"}
+    assert client.post(f"/accounts/users/{security_admin.pk}/", data).status_code == 302
+    security_admin.refresh_from_db()
+    assert (security_admin.full_name, security_admin.is_active) == ("王安全", True)
+
+
+def test_the_reveal_grant_box_says_what_granting_it_means(
+    otp_client, security_admin: User, village_cadre: User
+) -> None:  # type: ignore[no-untyped-def]
+    page = otp_client(security_admin).get(f"/accounts/users/{village_cadre.pk}/").content.decode()
+    grant = page.split('name="may_reveal_personal_data"', 1)[1].split("</div>", 1)[0]
+    assert "每次查看都记入审计日志" in grant
+
+
 def test_nobody_else_may_change_roles(system_admin: User, village_cadre: User) -> None:
     with pytest.raises(PermissionDenied):
         services.update_user(

@@ -360,6 +360,10 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "is_active": target.is_active,
     }
     form = UserEditForm(request.POST or None, initial=initial, target=target)
+    if target.pk == admin.pk:
+        # The service refuses a change of one's own state: the box is shown, not offered.
+        form.fields["is_active"].disabled = True
+        form.fields["is_active"].help_text = _("不能停用自己的账号。")
     if request.method == "POST" and form.is_valid():
         try:
             services.update_user(

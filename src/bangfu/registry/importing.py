@@ -503,8 +503,7 @@ class _Importer:
         if not self.read():
             if self.table is not None:
                 # Refused on its header: the run still records how many data rows the sheet has.
-                self.run.total_rows = self.table.row_count
-                ImportRun.objects.filter(pk=self.run.pk).update(total_rows=self.run.total_rows)
+                self.set_total_rows(self.table.row_count)
         else:
             self.parse_rows()
             # Every cell is read: the parsed sheet (hundreds of MiB for a large file) is released now.
@@ -535,8 +534,7 @@ class _Importer:
         header_row = table.name_row or table.header_rows[-1]
         # For the progress bar until the rows are read (a pass to count them exactly would read the sheet
         # twice); parse_rows sets the exact count.
-        ImportRun.objects.filter(pk=self.run.pk).update(total_rows=table.row_estimate)
-        self.run.total_rows = table.row_estimate
+        self.set_total_rows(table.row_estimate)
         # Missing required and duplicated columns (errors), unknown columns (warnings: not imported).
         self.problems.extend(table.header_problems())
         if not {"region_code", "village_name"} & self.present:
@@ -550,6 +548,11 @@ class _Importer:
                 )
             )
         return self.error_count == 0
+
+    def set_total_rows(self, total: int) -> None:
+        # A plain UPDATE in autocommit, like the progress: the page polling the run reads it at once.
+        ImportRun.objects.filter(pk=self.run.pk).update(total_rows=total)
+        self.run.total_rows = total
 
     def commit_progress(self, processed: int) -> None:
         # A plain UPDATE in autocommit: visible at once to the page polling the run.
@@ -628,8 +631,7 @@ class _Importer:
             if processed % PROGRESS_EVERY == 0:
                 self.commit_progress(processed)
         # The exact count of data rows (the estimate counted blank rows and notes too).
-        ImportRun.objects.filter(pk=self.run.pk).update(total_rows=processed)
-        self.run.total_rows = processed
+        self.set_total_rows(processed)
         if self.masked:
             # Each such cell is located below; this says once what they have in common and what to do.
             self.problems.append(
